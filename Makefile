@@ -1,0 +1,58 @@
+# Larder. `make run` and `make test` work on a fresh clone with only Python 3.11+ and make.
+SHELL := /bin/bash
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?=
+FEATURE ?=
+PYTEST_ARGS ?=
+
+# Use uv from PATH when there is one; otherwise install it into .tools/ with the system Python.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --no-sync
+
+.PHONY: run serve migrate seed test lint format revision bench sync clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+sync: .venv/.synced
+
+## run: install, migrate, seed and serve on HOST:PORT (defaults 127.0.0.1:8000)
+run: sync
+	$(RUN) python -m prestart
+	$(RUN) uvicorn main:app --host $(HOST) --port $(PORT) --no-server-header
+
+## migrate: wait for the database and upgrade it to the latest revision (no seeding)
+migrate: sync
+	$(RUN) python -m prestart --no-seed
+
+seed: sync
+	$(RUN) python -m prestart
+
+## test: the whole suite; TEST_DATABASE_URL selects the database (default: a temporary SQLite file)
+test: sync
+	$(RUN) pytest $(PYTEST_ARGS)
+
+## lint: ruff (lint and format) and mypy --strict
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy .
+
+format: sync
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+## revision: autogenerate a migration, e.g. make revision m="add recipe tags"
+revision: sync
+	@test -n "$(m)" || { echo 'usage: make revision m="what changed"'; exit 2; }
+	$(RUN) python -m prestart --no-seed
+	$(RUN) alembic revision --autogenerate -m "$(m)"
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
