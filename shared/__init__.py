@@ -1,0 +1,1 @@
+"""What every Larder feature needs and no feature owns."""

@@ -1,0 +1,161 @@
+"""Pure ASGI middleware: request ids, timing, security headers, body limits, last-resort 500.
+
+Written against the raw ASGI interface rather than `BaseHTTPMiddleware`, which costs a task and
+a stream per request on the hot path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logging import request_id_var
+
+logger = logging.getLogger("larder.requests")
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._~:@+=-]{1,64}$")
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+def pick_request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's id when it is a sane token of at most 64 characters, else a new one."""
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            candidate = value.decode("latin-1")
+            if _SANE_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+def _json_response_start(status: int, extra: list[tuple[bytes, bytes]]) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), *extra],
+    }
+
+
+class RequestContextMiddleware:
+    """Adds X-Request-ID, X-Process-Time and the security headers to every response.
+
+    It is also the last resort for unexpected exceptions: they become a generic 500 that names
+    the request id and says nothing about the internals. It sits inside the CORS middleware, so
+    those 500s still carry CORS headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = pick_request_id(scope["headers"])
+        token = request_id_var.set(request_id)
+        is_api = scope["path"].startswith("/api/")
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
+                headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
+                headers.extend(SECURITY_HEADERS)
+                if is_api and b"cache-control" not in names:
+                    # API answers carry user data or tokens; nothing in between may keep them.
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if response_started:
+                raise
+            body = json.dumps(
+                {"detail": f"Internal server error (request id {request_id})"}
+            ).encode()
+            await send_with_headers(_json_response_start(500, []))
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            request_id_var.reset(token)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so that body parsing passes it on as a 413."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over the limit with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self._detail = f"Request body is larger than {max_body_bytes // 1024} KiB"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_body_bytes:
+                    await self._refuse(send)
+                    return
+                break
+
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self._detail)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": self._detail}).encode()
+        headers: list[tuple[bytes, bytes]] = [(b"connection", b"close")]
+        await send(_json_response_start(413, headers))
+        await send({"type": "http.response.body", "body": body})

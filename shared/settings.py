@@ -1,0 +1,107 @@
+"""Settings read from the environment (and an optional `.env` file).
+
+One pydantic-settings object per concern; each is built once and cached, so tests can clear the
+cache after changing the environment.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Secrets that must never protect a production deployment.
+DEV_SECRET_KEY = "larder-local-development-key-do-not-use-in-production"  # noqa: S105
+KNOWN_DEFAULT_PASSWORDS = frozenset(
+    {"changeme", "changethis", "password", "admin", "secret", "12345678", "larder"}
+)
+MIN_SECRET_KEY_BYTES = 32
+
+_ENV_FILE = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class AppSettings(BaseSettings):
+    model_config = _ENV_FILE
+
+    environment: Literal["local", "test", "production"] = "local"
+    secret_key: str = ""
+    first_superuser: str = "admin@recipeapi.com"
+    first_superuser_password: str = "CHANGEME"  # noqa: S105
+    backend_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    frontend_url: str = "http://127.0.0.1:8000"
+    # Requests whose body is larger than this are refused with 413 before they are read.
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @field_validator("backend_cors_origins", mode="before")
+    @classmethod
+    def parse_origins(cls, value: Any) -> list[str]:
+        """Accept a JSON list or a comma-separated string; a trailing slash does not matter."""
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            text = value.strip()
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+        else:
+            items = list(value)
+        return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+
+    @model_validator(mode="after")
+    def refuse_weak_secrets_in_production(self) -> AppSettings:
+        if self.environment == "production":
+            if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(
+                    "SECRET_KEY must be set to at least 32 bytes when ENVIRONMENT=production"
+                )
+            if self.first_superuser_password.strip().lower() in KNOWN_DEFAULT_PASSWORDS:
+                raise ValueError(
+                    "FIRST_SUPERUSER_PASSWORD must be set to a non-default value "
+                    "when ENVIRONMENT=production"
+                )
+        elif not self.secret_key:
+            self.secret_key = DEV_SECRET_KEY
+        return self
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _ENV_FILE
+
+    database_url: str = "sqlite:///./larder.db"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # Seconds a request waits for a pooled connection before giving up.
+    db_pool_timeout: float = 5.0
+    # Seconds an SQLite writer waits for the write lock held by another process.
+    sqlite_busy_timeout_seconds: float = 5.0
+    db_connect_retries: int = 30
+    db_connect_retry_seconds: float = 1.0
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return normalise_database_url(self.database_url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Select the psycopg 3 driver for PostgreSQL URLs, including Heroku's `postgres://`."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_app_settings() -> AppSettings:
+    return AppSettings()
+
+
+@lru_cache
+def get_database_settings() -> DatabaseSettings:
+    return DatabaseSettings()
+
+
+def clear_settings_caches() -> None:
+    get_app_settings.cache_clear()
+    get_database_settings.cache_clear()
