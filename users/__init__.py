@@ -1,0 +1,1 @@
+"""Larder's users: accounts and their administration."""
