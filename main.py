@@ -1,0 +1,63 @@
+"""Larder's application factory: settings, middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from recipes.page import router as recipes_page
+from recipes.router import router as recipes_router
+from shared.errors import install_error_handlers
+from shared.logging import configure_logging
+from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.settings import get_app_settings
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    configure_logging(get_app_settings().log_level)
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_app_settings()
+    app = FastAPI(
+        title="Larder",
+        summary="A recipe API: recipes, accounts and ideas.",
+        version="1.0.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    # Added innermost first: CORS wraps everything, so even error responses carry its headers.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.backend_cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "X-Process-Time"],
+        max_age=600,
+    )
+
+    app.include_router(recipes_router, prefix=API_PREFIX)
+    app.include_router(recipes_page)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,58 @@
+"""Recipe operations on a session: the CRUD base plus Larder's queries and rules."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from recipes.models import Recipe
+from recipes.schemas import RecipeCreate, RecipeUpdate
+from shared.crud import CRUDBase
+from shared.errors import NotFound
+
+MIN_KEYWORD_LENGTH = 3
+MAX_KEYWORD_LENGTH = 100
+
+
+class RecipeNotFound(NotFound):
+    def __init__(self, recipe_id: int) -> None:
+        super().__init__(f"Recipe with ID {recipe_id} not found")
+
+
+def etag_for(recipe: Recipe) -> str:
+    """A strong validator that changes whenever the recipe does."""
+    return f'"{recipe.id}.{recipe.version}"'
+
+
+class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
+    def get_or_404(self, session: Session, *, recipe_id: int) -> Recipe:
+        recipe = self.get(session, id=recipe_id)
+        if recipe is None:
+            raise RecipeNotFound(recipe_id)
+        return recipe
+
+    def list_newest(
+        self,
+        session: Session,
+        *,
+        limit: int,
+        before_id: int | None = None,
+        submitter_id: int | None = None,
+    ) -> tuple[list[Recipe], bool]:
+        where = [] if submitter_id is None else [col(Recipe.submitter_id) == submitter_id]
+        return self.list_page(session, limit=limit, before_id=before_id, where=where)
+
+    def search(self, session: Session, *, keyword: str, max_results: int) -> list[Recipe]:
+        """Recipes whose label contains `keyword`, case-insensitively, newest first.
+
+        `%`, `_` and quotes in the keyword are plain text (escaped, and bound as a parameter).
+        """
+        statement = (
+            select(Recipe)
+            .where(col(Recipe.label).icontains(keyword, autoescape=True))
+            .order_by(col(Recipe.id).desc())
+            .limit(max_results)
+        )
+        return list(session.exec(statement))
+
+
+recipe_service = RecipeService(Recipe)
