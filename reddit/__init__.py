@@ -1,0 +1,1 @@
+"""Recipe ideas from Reddit."""
