@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from auth.router import account_router as auth_account_router
+from auth.router import router as auth_router
 from recipes.page import router as recipes_page
 from recipes.router import router as recipes_router
 from shared.errors import install_error_handlers
@@ -15,6 +17,7 @@ from shared.logging import configure_logging
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
+from users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 
@@ -59,6 +62,9 @@ def create_app() -> FastAPI:
         max_age=600,
     )
 
+    app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(auth_account_router, prefix=API_PREFIX)
+    app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     return app

@@ -21,7 +21,7 @@ from auth.passwords import hash_password
 from recipes.models import Recipe
 from recipes.schemas import RecipeCreate
 from recipes.service import recipe_service
-from shared.database import begin_write, get_engine
+from shared.database import get_engine, get_write_engine
 from shared.settings import get_app_settings, get_database_settings
 from users.schemas import UserCreate
 from users.service import user_service
@@ -80,7 +80,6 @@ def migrate(database_url: str | None = None) -> None:
 def seed(session: Session) -> None:
     """Create the first superuser and the tutorial's recipes, when they are absent."""
     settings = get_app_settings()
-    begin_write(session)
     admin = user_service.get_by_email(session, email=settings.first_superuser)
     if admin is None:
         admin = user_service.create_user(
@@ -117,7 +116,7 @@ def main() -> None:
     )
     migrate()
     if not args.no_seed:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(get_write_engine(), expire_on_commit=False) as session:
             seed(session)
 
 

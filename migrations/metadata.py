@@ -3,5 +3,6 @@
 A new feature with tables adds its `models` module here.
 """
 
+import auth.models  # noqa: F401
 import recipes.models  # noqa: F401
 import users.models  # noqa: F401

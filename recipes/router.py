@@ -6,10 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from recipes.dependencies import ValidRecipe
-from recipes.schemas import RecipePublic, RecipeSearchResults
-from recipes.service import MAX_KEYWORD_LENGTH, MIN_KEYWORD_LENGTH, etag_for, recipe_service
+from auth.dependencies import CurrentUser, RecipesWrite
+from recipes.dependencies import DeletableRecipe, EditableRecipe, ValidRecipe
+from recipes.models import Recipe
+from recipes.schemas import (
+    RecipeCreate,
+    RecipePublic,
+    RecipeSearchResults,
+    RecipeUpdate,
+    RecipeUpdateLabel,
+)
+from recipes.service import (
+    MAX_KEYWORD_LENGTH,
+    MIN_KEYWORD_LENGTH,
+    ensure_owner,
+    etag_for,
+    recipe_service,
+)
 from shared.database import SessionDep
+from shared.openapi import error_responses
 from shared.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -88,3 +103,96 @@ def get_recipe(
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     response.headers.update(headers)
     return RecipePublic.model_validate(recipe)
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag you last read; the change is refused (412) if it is stale."),
+]
+
+
+def _with_etag(response: Response, recipe: Recipe) -> RecipePublic:
+    response.headers["ETag"] = etag_for(recipe)
+    return RecipePublic.model_validate(recipe)
+
+
+@router.get(
+    "/my-recipes/",
+    response_model=Page[RecipePublic],
+    responses=error_responses(401, 422),
+    summary="Your own recipes, newest first",
+)
+def my_recipes(
+    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
+) -> Page[RecipePublic]:
+    recipes, has_more = recipe_service.list_newest(
+        session, limit=limit, before_id=decode_cursor(cursor), submitter_id=user.id
+    )
+    return Page[RecipePublic](
+        results=[RecipePublic.model_validate(recipe) for recipe in recipes],
+        next_cursor=next_cursor_for(
+            [recipe.id for recipe in recipes if recipe.id], limit, has_more
+        ),
+    )
+
+
+@router.post(
+    "/",
+    response_model=RecipePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 422),
+    summary="Add a recipe",
+)
+def create_recipe(
+    auth: RecipesWrite, recipe_in: RecipeCreate, session: SessionDep, response: Response
+) -> RecipePublic:
+    recipe = recipe_service.submit(
+        session, recipe_in=recipe_in, caller=auth.user, is_admin=auth.is_admin
+    )
+    response.headers["Location"] = f"{router.prefix}/{recipe.id}"
+    return _with_etag(response, recipe)
+
+
+@router.put(
+    "/",
+    response_model=RecipePublic,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Change a recipe's label (the id is in the body)",
+)
+def update_recipe_label(
+    auth: RecipesWrite, body: RecipeUpdateLabel, session: SessionDep, response: Response
+) -> RecipePublic:
+    recipe = recipe_service.get_or_404(session, recipe_id=body.id)
+    ensure_owner(recipe, caller=auth.user, is_admin=auth.is_admin, action="update")
+    recipe = recipe_service.change(session, recipe=recipe, changes={"label": body.label})
+    return _with_etag(response, recipe)
+
+
+@router.patch(
+    "/{recipe_id}",
+    response_model=RecipePublic,
+    responses=error_responses(401, 403, 404, 412, 422),
+    summary="Change some of a recipe's fields (If-Match honoured)",
+)
+def patch_recipe(
+    recipe: EditableRecipe,
+    changes: RecipeUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecipePublic:
+    recipe = recipe_service.change(session, recipe=recipe, changes=changes, if_match=if_match)
+    return _with_etag(response, recipe)
+
+
+@router.delete(
+    "/{recipe_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 412, 422),
+    summary="Delete a recipe",
+)
+def delete_recipe(
+    recipe: DeletableRecipe, session: SessionDep, if_match: IfMatch = None
+) -> Response:
+    recipe_service.remove(session, recipe=recipe, if_match=if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
 MAX_URL_LENGTH = 2048
 
@@ -53,6 +61,14 @@ class RecipeUpdate(BaseModel):
     label: Label | None = None
     source: Source | None = None
     url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def refuse_nulls(self) -> RecipeUpdate:
+        """Leaving a field out keeps it; sending null would blank a required field."""
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} may be left out but not null")
+        return self
 
 
 class RecipeUpdateLabel(BaseModel):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
 from recipes.schemas import RecipeCreate, RecipeUpdate
 from shared.crud import CRUDBase
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from shared.models import utcnow
+from users.models import User
 
 MIN_KEYWORD_LENGTH = 3
 MAX_KEYWORD_LENGTH = 100
@@ -18,9 +23,37 @@ class RecipeNotFound(NotFound):
         super().__init__(f"Recipe with ID {recipe_id} not found")
 
 
+class NotRecipeOwner(PermissionDenied):
+    def __init__(self, action: str = "update") -> None:
+        super().__init__(f"You can only {action} your recipes.")
+
+
+class SubmitAsSomeoneElse(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("You can only submit recipes as yourself")
+
+
+class UnknownSubmitter(InvalidInput):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"submitter_id {user_id} does not name a user")
+
+
+class RecipeChanged(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("The recipe has changed since you read it; fetch it and try again")
+
+
 def etag_for(recipe: Recipe) -> str:
     """A strong validator that changes whenever the recipe does."""
     return f'"{recipe.id}.{recipe.version}"'
+
+
+def if_match_allows(if_match: str | None, recipe: Recipe) -> bool:
+    """RFC 9110 If-Match: `*` or a list of strong ETags (weak ones never match)."""
+    if if_match is None:
+        return True
+    tags = {tag.strip() for tag in if_match.split(",")}
+    return "*" in tags or etag_for(recipe) in tags
 
 
 class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
@@ -53,6 +86,62 @@ class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
             .limit(max_results)
         )
         return list(session.exec(statement))
+
+    def submit(
+        self, session: Session, *, recipe_in: RecipeCreate, caller: User, is_admin: bool
+    ) -> Recipe:
+        """Create a recipe as the caller; only an admin may name another submitter."""
+        submitter_id = recipe_in.submitter_id or caller.id
+        if submitter_id != caller.id:
+            if not is_admin:
+                raise SubmitAsSomeoneElse
+            if submitter_id is None or session.get(User, submitter_id) is None:
+                raise UnknownSubmitter(recipe_in.submitter_id or 0)
+        recipe = self.create(
+            session, obj_in=recipe_in.model_copy(update={"submitter_id": submitter_id})
+        )
+        session.commit()
+        return recipe
+
+    def change(
+        self,
+        session: Session,
+        *,
+        recipe: Recipe,
+        changes: RecipeUpdate | dict[str, Any],
+        if_match: str | None = None,
+    ) -> Recipe:
+        """Apply a partial change. With If-Match, the write is a compare-and-set on the
+        version: of several writers holding the same ETag, exactly one wins; the rest get 412
+        and change nothing."""
+        if not if_match_allows(if_match, recipe):
+            raise RecipeChanged
+        values = changes if isinstance(changes, dict) else changes.model_dump(exclude_unset=True)
+        conditions = [col(Recipe.id) == recipe.id]
+        if if_match is not None:
+            conditions.append(col(Recipe.version) == recipe.version)
+        result = session.exec(
+            update(Recipe)
+            .where(*conditions)
+            .values(**values, version=col(Recipe.version) + 1, updated_at=utcnow())
+        )
+        if result.rowcount != 1:
+            session.rollback()
+            raise RecipeChanged
+        session.commit()
+        session.refresh(recipe)
+        return recipe
+
+    def remove(self, session: Session, *, recipe: Recipe, if_match: str | None = None) -> None:
+        if not if_match_allows(if_match, recipe):
+            raise RecipeChanged
+        self.delete(session, obj=recipe)
+        session.commit()
+
+
+def ensure_owner(recipe: Recipe, *, caller: User, is_admin: bool, action: str) -> None:
+    if recipe.submitter_id != caller.id and not is_admin:
+        raise NotRecipeOwner(action)
 
 
 recipe_service = RecipeService(Recipe)

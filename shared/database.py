@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -70,19 +70,25 @@ def get_engine() -> Engine:
     return build_engine(get_database_settings())
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request, closed when the response is done."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+@lru_cache
+def get_write_engine() -> Engine:
+    """The same pool, but on SQLite every transaction begins with BEGIN IMMEDIATE."""
+    return get_engine().execution_options(**{SQLITE_IMMEDIATE: True})
 
 
-def begin_write(session: Session) -> None:
-    """Mark the session's coming transaction as a write (BEGIN IMMEDIATE on SQLite).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    Call before the first statement of a request that writes; on PostgreSQL it changes nothing.
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, closed when the response is done.
+
+    Requests that may write (POST, PUT, PATCH, DELETE) begin their transactions as writes, so
+    on SQLite they queue for the write lock up front instead of failing half-way when another
+    writer got there between their read and their write.
     """
-    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={SQLITE_IMMEDIATE: True})
+    engine = get_engine() if request.method in SAFE_METHODS else get_write_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -71,13 +71,11 @@ class ServiceUnavailable(LarderError):
 
 
 def _redact(error: dict[str, Any]) -> dict[str, Any]:
+    """Drop the submitted value from a validation error: it may be a password or a token (a
+    whole-body error would echo every field). Errors on secret fields lose their context too."""
     location = " ".join(str(part).lower() for part in error.get("loc", ()))
-    if any(marker in location for marker in SECRET_FIELD_MARKERS):
-        error = {key: value for key, value in error.items() if key not in ("input", "ctx")}
-    elif isinstance(error.get("input"), dict):
-        # A whole-body error would echo every field, secrets included.
-        error = {key: value for key, value in error.items() if key != "input"}
-    return error
+    dropped = {"input", "ctx"} if any(m in location for m in SECRET_FIELD_MARKERS) else {"input"}
+    return {key: value for key, value in error.items() if key not in dropped}
 
 
 async def larder_error_handler(_request: Request, exc: Exception) -> JSONResponse:

@@ -123,7 +123,15 @@ def get_redis_settings() -> RedisSettings:
     return RedisSettings()
 
 
+_settings_caches: list[Any] = [get_app_settings, get_database_settings, get_redis_settings]
+
+
+def register_settings_cache(getter: Any) -> Any:
+    """Features register their cached settings getters, so tests can reset them all at once."""
+    _settings_caches.append(getter)
+    return getter
+
+
 def clear_settings_caches() -> None:
-    get_app_settings.cache_clear()
-    get_database_settings.cache_clear()
-    get_redis_settings.cache_clear()
+    for getter in _settings_caches:
+        getter.cache_clear()

@@ -19,17 +19,24 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or (
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["ENVIRONMENT"] = "test"
 os.environ.pop("REDIS_URL", None)
+os.environ.pop("SMTP_HOST", None)
+# A lighter argon2id profile keeps the suite fast; the production profile is tested on its own.
+os.environ.setdefault("ARGON2_MEMORY_KIB", "8192")
+os.environ.setdefault("ARGON2_TIME_COST", "1")
 
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import Engine, delete  # noqa: E402
+from sqlmodel import Session, col  # noqa: E402
 
+from auth.passwords import reset_password_caches  # noqa: E402
 from prestart import migrate  # noqa: E402
 from shared.database import get_engine, get_session  # noqa: E402
 from shared.settings import clear_settings_caches  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.helpers import LIVE_EMAIL_DOMAIN  # noqa: E402
+from users.models import User  # noqa: E402
 
 clear_settings_caches()
 
@@ -75,6 +82,29 @@ def client(app: FastAPI, session: Session) -> Iterator[TestClient]:
         yield session
 
     app.dependency_overrides[get_session] = session_override
-    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as test_client:
         yield test_client
     app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def live_client(engine: Engine, app: FastAPI) -> Iterator[TestClient]:
+    """A client whose requests use real, committed transactions (no rollback wrapper).
+
+    For tests of concurrency between requests. Whatever they create must be owned by users
+    whose email ends with LIVE_EMAIL_DOMAIN: those users (and by cascade, their recipes and
+    sessions) are deleted afterwards.
+    """
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as test_client:
+        yield test_client
+    with Session(engine) as session:
+        session.exec(delete(User).where(col(User.email).endswith(LIVE_EMAIL_DOMAIN)))
+        session.commit()
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test starts from the environment's settings, whatever an earlier test changed."""
+    yield
+    clear_settings_caches()
+    reset_password_caches()

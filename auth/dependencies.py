@@ -1,0 +1,119 @@
+"""Who is calling, and what they may do: typed dependencies for routes.
+
+`CurrentUser` needs any valid access token; `RecipesWrite` and `Admin` need a token with the
+`recipes:write` or `admin` scope (the scopes show in the OpenAPI security scheme).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+
+from auth import service as auth_service
+from auth.models import LoginSession
+from auth.settings import get_auth_settings
+from auth.throttle import Throttle
+from auth.tokens import SCOPE_ADMIN, SCOPE_RECIPES_WRITE, SCOPES, InvalidToken, read_access_token
+from shared.database import SessionDep
+from shared.errors import NotAuthenticated, PermissionDenied
+from shared.network import client_address
+from shared.stores import StoreDep
+from users.models import User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", scopes=SCOPES, auto_error=False)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user: User
+    login_session: LoginSession
+    scopes: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        """Superuser powers need both the flag and a token that carries the admin scope."""
+        return self.user.is_superuser and SCOPE_ADMIN in self.scopes
+
+
+class InsufficientScope(PermissionDenied):
+    def __init__(self, needed: list[str]) -> None:
+        super().__init__(
+            "Not enough permissions",
+            headers={
+                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(needed)}"'
+            },
+        )
+
+
+def authenticate(
+    security_scopes: SecurityScopes,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Authenticated:
+    if not token:
+        raise NotAuthenticated("Not authenticated")
+    try:
+        claims = read_access_token(token)
+    except InvalidToken as exc:
+        raise auth_service.CredentialsRejected from exc
+    user, login_session = auth_service.load_session_user(session, claims)
+    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
+    if missing or (SCOPE_ADMIN in security_scopes.scopes and not user.is_superuser):
+        raise InsufficientScope(security_scopes.scopes)
+    return Authenticated(user=user, login_session=login_session, scopes=claims.scopes)
+
+
+CurrentAuth = Annotated[Authenticated, Security(authenticate)]
+RecipesWrite = Annotated[Authenticated, Security(authenticate, scopes=[SCOPE_RECIPES_WRITE])]
+AdminAuth = Annotated[Authenticated, Security(authenticate, scopes=[SCOPE_ADMIN])]
+
+
+def get_current_user(auth: CurrentAuth) -> User:
+    return auth.user
+
+
+def get_admin_user(auth: AdminAuth) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+Admin = Annotated[User, Depends(get_admin_user)]
+
+
+def get_client_address(request: Request) -> str:
+    return client_address(request, get_auth_settings().trusted_proxies)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_login_throttle(store: StoreDep) -> Throttle:
+    settings = get_auth_settings()
+    return Throttle(
+        store,
+        max_attempts=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+    )
+
+
+LoginThrottle = Annotated[Throttle, Depends(get_login_throttle)]
+
+
+def get_session_revoker(session: SessionDep) -> Callable[[int], None]:
+    """Revokes every login session of a user, inside the caller's transaction.
+
+    Handed to the user administration, which must end sessions when it deactivates someone
+    but does not own sessions.
+    """
+
+    def revoke(user_id: int) -> None:
+        auth_service.revoke_user_sessions(session, user_id=user_id, reason="deactivated")
+
+    return revoke
+
+
+SessionRevoker = Annotated[Callable[[int], None], Depends(get_session_revoker)]

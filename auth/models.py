@@ -1,0 +1,47 @@
+"""Login sessions and their refresh tokens.
+
+Each login (password or single sign-on) creates a session with an absolute expiry. The session
+carries a family of refresh tokens: every refresh spends the presented token and issues the
+next one. Presenting a spent token again means it was copied, so the whole session is revoked.
+Access tokens name their session (`sid`) and stop working the moment it is revoked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from shared.models import UTCDateTime, utcnow
+
+
+class LoginSession(SQLModel, table=True):
+    __tablename__ = "login_session"
+
+    # Random and unguessable: it travels inside access tokens.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True, nullable=False)
+    scope: str = Field(default="", max_length=512)
+    # How the session began: "password" or "sso:<provider>".
+    method: str = Field(default="password", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=64)
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(
+        foreign_key="login_session.id",
+        ondelete="CASCADE",
+        index=True,
+        nullable=False,
+        max_length=64,
+    )
+    # SHA-256 of the token: a stolen database does not yield usable tokens.
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    spent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

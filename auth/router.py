@@ -1,0 +1,168 @@
+"""Auth routes under /api/v1/auth, and the password change under /api/v1/users/me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import OAuth2PasswordRequestForm
+
+from auth import emails
+from auth import service as auth_service
+from auth.dependencies import ClientAddress, CurrentAuth, CurrentUser, LoginThrottle
+from auth.passwords import hash_password_async
+from auth.schemas import (
+    AcceptedResponse,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    RefreshRequest,
+    SignupRequest,
+    TokenResponse,
+)
+from auth.throttle import throttle_key
+from auth.tokens import create_password_reset_token
+from shared.database import SessionDep
+from shared.openapi import error_responses
+from users.schemas import UserCreate, UserPublic
+from users.service import user_service
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+account_router = APIRouter(prefix="/users", tags=["users"])
+
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+def _token_response(tokens: auth_service.IssuedTokens) -> TokenResponse:
+    return TokenResponse(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        scope=tokens.scope,
+    )
+
+
+@router.post(
+    "/signup",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409, 422),
+    summary="Create an account",
+)
+async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
+    hashed = await hash_password_async(body.password)
+    user_in = UserCreate(email=body.email, first_name=body.first_name, surname=body.surname)
+    user = await run_in_threadpool(
+        lambda: user_service.create_user(session, user_in=user_in, hashed_password=hashed)
+    )
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    responses=error_responses(400, 422, 429),
+    summary="Sign in with email and password (OAuth2 password form)",
+)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    throttle: LoginThrottle,
+    address: ClientAddress,
+) -> TokenResponse:
+    key = throttle_key("login", form.username, address)
+    await throttle.check(key)
+    try:
+        tokens = await auth_service.login(
+            session,
+            email=form.username,
+            password=form.password,
+            requested_scope=" ".join(form.scopes),
+        )
+    except auth_service.LoginFailed:
+        await throttle.record(key)
+        raise
+    await throttle.clear(key)
+    return _token_response(tokens)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses=error_responses(400, 422),
+    summary="Trade a refresh token for a new pair (the old one is spent)",
+)
+def refresh(body: RefreshRequest, session: SessionDep) -> TokenResponse:
+    return _token_response(auth_service.refresh(session, refresh_token=body.refresh_token))
+
+
+@router.post(
+    "/logout",
+    status_code=NO_CONTENT,
+    responses=error_responses(401),
+    summary="End this login session",
+)
+def logout(auth: CurrentAuth, session: SessionDep) -> Response:
+    auth_service.logout(session, session_id=auth.login_session.id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/me", response_model=UserPublic, responses=error_responses(401), summary="Who am I")
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AcceptedResponse,
+    responses=error_responses(422, 429),
+    summary="Email a password reset link (always 202)",
+)
+async def request_password_reset(
+    body: PasswordResetRequest,
+    session: SessionDep,
+    throttle: LoginThrottle,
+    address: ClientAddress,
+    background: BackgroundTasks,
+) -> AcceptedResponse:
+    key = throttle_key("reset", body.email, address)
+    await throttle.check(key)
+    await throttle.record(key)
+    user = await run_in_threadpool(auth_service.user_for_password_reset, session, email=body.email)
+    if user is not None and user.id is not None:
+        token = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+        # Sent after the response, so known and unknown emails answer alike and as fast.
+        background.add_task(emails.send_password_reset, to=user.email, token=token)
+    return AcceptedResponse(detail="If that account exists, a reset link is on its way")
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=NO_CONTENT,
+    responses=error_responses(400, 422),
+    summary="Choose a new password with a reset token",
+)
+async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> Response:
+    await auth_service.confirm_password_reset(
+        session, token=body.token, new_password=body.new_password
+    )
+    return Response(status_code=NO_CONTENT)
+
+
+@account_router.post(
+    "/me/password",
+    status_code=NO_CONTENT,
+    responses=error_responses(400, 401, 422),
+    summary="Change your password (your other sessions end)",
+)
+async def change_password(body: PasswordChange, auth: CurrentAuth, session: SessionDep) -> Response:
+    await auth_service.change_password(
+        session,
+        user=auth.user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session_id=auth.login_session.id,
+    )
+    return Response(status_code=NO_CONTENT)

@@ -1,0 +1,141 @@
+"""JSON Web Tokens (HS256 only, via joserfc) and opaque refresh tokens.
+
+Every claim Larder writes is required on the way back in, and `alg` is pinned: a token signed
+with another algorithm, `alg: none`, another audience or issuer, or another purpose is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from auth.settings import get_auth_settings
+from shared.settings import get_app_settings
+
+ALGORITHM = "HS256"
+TokenType = Literal["access", "password_reset"]
+
+SCOPE_RECIPES_WRITE = "recipes:write"
+SCOPE_ADMIN = "admin"
+SCOPES = {
+    SCOPE_RECIPES_WRITE: "Create, change and delete your own recipes.",
+    SCOPE_ADMIN: "Superuser powers: manage users and everyone's recipes.",
+}
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, or not meant for this use."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    session_id: str
+    scopes: frozenset[str]
+    token_id: str
+
+
+def _key() -> OctKey:
+    return OctKey.import_key(get_app_settings().secret_key.encode())
+
+
+def _encode(claims: dict[str, Any]) -> str:
+    return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key(), algorithms=[ALGORITHM])
+
+
+def _decode(token: str, expected_type: TokenType) -> dict[str, Any]:
+    settings = get_auth_settings()
+    try:
+        decoded = jwt.decode(token, _key(), algorithms=[ALGORITHM])
+        if decoded.header.get("alg") != ALGORITHM:
+            raise InvalidToken("unexpected algorithm")
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": settings.jwt_issuer},
+            aud={"essential": True, "value": settings.jwt_audience},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
+            jti={"essential": True},
+            type={"essential": True, "value": expected_type},
+        )
+        registry.validate(decoded.claims)
+    except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    return decoded.claims
+
+
+def _base_claims(subject: int, token_type: TokenType, lifetime_seconds: int) -> dict[str, Any]:
+    settings = get_auth_settings()
+    now = int(time.time())
+    return {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(subject),
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+        "type": token_type,
+    }
+
+
+def create_access_token(*, user_id: int, session_id: str, scopes: frozenset[str]) -> str:
+    lifetime = get_auth_settings().access_token_expire_minutes * 60
+    claims = _base_claims(user_id, "access", lifetime)
+    claims.update(sid=session_id, scope=" ".join(sorted(scopes)))
+    return _encode(claims)
+
+
+def read_access_token(token: str) -> AccessClaims:
+    claims = _decode(token, "access")
+    session_id, scope, subject = claims.get("sid"), claims.get("scope"), claims["sub"]
+    if not isinstance(session_id, str) or not isinstance(scope, str):
+        raise InvalidToken("missing session or scope")
+    if not isinstance(subject, str) or not subject.isdigit():
+        raise InvalidToken("bad subject")
+    return AccessClaims(
+        user_id=int(subject),
+        session_id=session_id,
+        scopes=frozenset(scope.split()),
+        token_id=str(claims["jti"]),
+    )
+
+
+def password_fingerprint(hashed_password: str | None) -> str:
+    """Changes whenever the password does, so a reset token dies with the password it reset."""
+    return hashlib.sha256((hashed_password or "no-password").encode()).hexdigest()[:32]
+
+
+def create_password_reset_token(*, user_id: int, hashed_password: str | None) -> str:
+    lifetime = get_auth_settings().password_reset_expire_minutes * 60
+    claims = _base_claims(user_id, "password_reset", lifetime)
+    claims["pwd"] = password_fingerprint(hashed_password)
+    return _encode(claims)
+
+
+def read_password_reset_token(token: str) -> tuple[int, str]:
+    """The user id and the password fingerprint the token was issued against."""
+    claims = _decode(token, "password_reset")
+    subject, fingerprint = claims["sub"], claims.get("pwd")
+    if not isinstance(subject, str) or not subject.isdigit() or not isinstance(fingerprint, str):
+        raise InvalidToken("malformed reset token")
+    return int(subject), fingerprint
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,177 @@
+"""Access tokens: everything but a valid, live, HS256 access token in the header is 401."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import OctKey
+from sqlmodel import Session
+
+from auth.tokens import create_password_reset_token, read_access_token
+from shared.settings import get_app_settings
+from tests.factories import make_user
+from tests.helpers import bearer, login
+
+ME = "/api/v1/auth/me"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+def _sign(claims: dict[str, Any], *, alg: str = "HS256", key: str | None = None) -> str:
+    secret = OctKey.import_key((key or get_app_settings().secret_key).encode())
+    return jwt.encode({"alg": alg, "typ": "JWT"}, claims, secret, algorithms=[alg])
+
+
+@pytest.fixture
+def tokens(client: TestClient) -> dict[str, Any]:
+    make_user(email="holder@example.com")
+    return login(client, "holder@example.com")
+
+
+def _assert_401(response: Any) -> None:
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert set(response.json()) == {"detail"}
+
+
+def test_a_valid_token_works(client: TestClient, tokens: dict[str, Any]) -> None:
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+
+
+def test_the_token_carries_every_required_claim(tokens: dict[str, Any]) -> None:
+    claims = _claims_of(tokens["access_token"])
+    assert {"sub", "exp", "iat", "jti", "aud", "iss", "scope", "type", "sid"} <= set(claims)
+    assert claims["type"] == "access"
+    assert claims["exp"] - claims["iat"] == 15 * 60
+
+
+def test_no_token_is_401(client: TestClient) -> None:
+    _assert_401(client.get(ME))
+    _assert_401(client.get(ME, headers={"Authorization": "Basic dXNlcjpwYXNz"}))
+    _assert_401(client.get(ME, headers={"Authorization": "Bearer"}))
+
+
+def test_a_token_in_the_query_string_is_not_accepted(
+    client: TestClient, tokens: dict[str, Any]
+) -> None:
+    _assert_401(client.get(ME, params={"access_token": tokens["access_token"]}))
+    _assert_401(client.get(ME, params={"token": tokens["access_token"]}))
+
+
+def test_a_malformed_token_is_401(client: TestClient) -> None:
+    for token in ("garbage", "a.b.c", "a.b", "%%.%%.%%", "x" * 5000):
+        _assert_401(client.get(ME, headers=bearer(token)))
+
+
+def test_a_tampered_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
+    header, payload, signature = tokens["access_token"].split(".")
+    claims = _claims_of(tokens["access_token"])
+    claims["scope"] = "admin recipes:write"
+    _assert_401(client.get(ME, headers=bearer(f"{header}.{_b64(claims)}.{signature}")))
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    _assert_401(client.get(ME, headers=bearer(f"{header}.{payload}.{flipped}")))
+
+
+def test_alg_none_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
+    claims = _claims_of(tokens["access_token"])
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    _assert_401(client.get(ME, headers=bearer(unsigned)))
+
+
+def test_another_algorithm_is_401_even_with_the_right_key(
+    client: TestClient, tokens: dict[str, Any]
+) -> None:
+    claims = _claims_of(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(_sign(claims, alg="HS512"))))
+    _assert_401(client.get(ME, headers=bearer(_sign(claims, alg="HS384"))))
+
+
+def test_another_key_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
+    claims = _claims_of(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(_sign(claims, key="another-key-" + "x" * 32))))
+
+
+def test_the_re_signed_original_claims_still_work(
+    client: TestClient, tokens: dict[str, Any]
+) -> None:
+    """Guards the tests above: the forging helper makes tokens Larder accepts when all is right."""
+    claims = _claims_of(tokens["access_token"])
+    assert client.get(ME, headers=bearer(_sign(claims))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("aud", "someone-else"), ("iss", "evil-issuer"), ("type", "refresh"), ("sid", "nope")],
+)
+def test_wrong_claims_are_401(
+    client: TestClient, tokens: dict[str, Any], claim: str, value: str
+) -> None:
+    claims = _claims_of(tokens["access_token"])
+    claims[claim] = value
+    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+
+
+@pytest.mark.parametrize(
+    "claim", ["sub", "exp", "iat", "jti", "aud", "iss", "type", "sid", "scope"]
+)
+def test_missing_claims_are_401(client: TestClient, tokens: dict[str, Any], claim: str) -> None:
+    claims = _claims_of(tokens["access_token"])
+    del claims[claim]
+    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+
+
+def test_an_expired_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
+    claims = _claims_of(tokens["access_token"])
+    claims["iat"] = int(time.time()) - 3600
+    claims["exp"] = int(time.time()) - 60
+    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+
+
+def test_a_refresh_token_is_not_an_access_token(client: TestClient, tokens: dict[str, Any]) -> None:
+    _assert_401(client.get(ME, headers=bearer(tokens["refresh_token"])))
+
+
+def test_a_reset_token_is_not_an_access_token(client: TestClient) -> None:
+    user = make_user(email="reset-holder@example.com")
+    assert user.id is not None
+    reset = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+    _assert_401(client.get(ME, headers=bearer(reset)))
+
+
+def test_tokens_of_deactivated_or_deleted_users_are_401(
+    client: TestClient, session: Session
+) -> None:
+    inactive = make_user(email="soon-inactive@example.com")
+    deleted = make_user(email="soon-deleted@example.com")
+    inactive_tokens = login(client, inactive.email)
+    deleted_tokens = login(client, deleted.email)
+
+    inactive.is_active = False
+    session.add(inactive)
+    session.delete(deleted)
+    session.flush()
+
+    _assert_401(client.get(ME, headers=bearer(inactive_tokens)))
+    _assert_401(client.get(ME, headers=bearer(deleted_tokens)))
+
+
+def test_read_access_token_exposes_the_session(tokens: dict[str, Any]) -> None:
+    claims = read_access_token(tokens["access_token"])
+    assert claims.session_id == _claims_of(tokens["access_token"])["sid"]
+    assert claims.scopes == {"recipes:write"}

@@ -1,0 +1,46 @@
+"""Helpers for tests that sign in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import DEFAULT_PASSWORD
+
+LIVE_EMAIL_DOMAIN = "@live-tests.example.com"
+
+
+def live_email() -> str:
+    """A unique address that the live_client fixture cleans up after."""
+    return f"cook-{uuid.uuid4().hex[:12]}{LIVE_EMAIL_DOMAIN}"
+
+
+def login(
+    client: TestClient,
+    email: str,
+    password: str = DEFAULT_PASSWORD,
+    *,
+    scope: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    form = {"username": email, "password": password}
+    if scope is not None:
+        form["scope"] = scope
+    response = client.post("/api/v1/auth/login", data=form, headers=headers)
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:
+    token = tokens if isinstance(tokens, str) else tokens["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signup(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+    response = client.post("/api/v1/auth/signup", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    user: dict[str, Any] = response.json()
+    return user
