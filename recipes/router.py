@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from auth.dependencies import CurrentUser, RecipesWrite
 from recipes.dependencies import DeletableRecipe, EditableRecipe, ValidRecipe
@@ -144,12 +144,16 @@ def my_recipes(
     summary="Add a recipe",
 )
 def create_recipe(
-    auth: RecipesWrite, recipe_in: RecipeCreate, session: SessionDep, response: Response
+    auth: RecipesWrite,
+    recipe_in: RecipeCreate,
+    session: SessionDep,
+    request: Request,
+    response: Response,
 ) -> RecipePublic:
     recipe = recipe_service.submit(
         session, recipe_in=recipe_in, caller=auth.user, is_admin=auth.is_admin
     )
-    response.headers["Location"] = f"{router.prefix}/{recipe.id}"
+    response.headers["Location"] = str(request.url_for("get_recipe", recipe_id=recipe.id).path)
     return _with_etag(response, recipe)
 
 

@@ -141,7 +141,8 @@ class MemoryStore:
             self._put(key, entry)
         else:
             entry.value = int(entry.value) + 1
-        return cast(int, entry.value), entry.expires_at - now
+        # (now + w) - now can exceed w by a rounding error; never report more than the window.
+        return cast(int, entry.value), min(window_seconds, entry.expires_at - now)
 
     async def count(self, key: str) -> tuple[int, float]:
         now = self._clock()

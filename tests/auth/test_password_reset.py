@@ -1,0 +1,226 @@
+"""Password reset, end to end through a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from auth import tokens as auth_tokens
+from shared.settings import clear_settings_caches
+from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.helpers import bearer, login
+
+REQUEST = "/api/v1/auth/password-reset/request"
+CONFIRM = "/api/v1/auth/password-reset/confirm"
+NEW_PASSWORD = "a fresh and private phrase"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: SMTPSession, envelope: Envelope
+    ) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def tokens_for(self, address: str) -> list[str]:
+        found = []
+        for message in self.messages:
+            if message["To"] == address:
+                body = message.get_payload(decode=True)
+                assert isinstance(body, bytes)
+                found += re.findall(r"token=([A-Za-z0-9._-]+)", body.decode())
+        return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_TLS", "false")
+    monkeypatch.setenv("EMAILS_FROM", "Larder <larder@example.com>")
+    clear_settings_caches()
+    yield inbox
+    controller.stop()
+
+
+def _request(client: TestClient, email: str) -> None:
+    response = client.post(REQUEST, json={"email": email})
+    assert response.status_code == 202
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_reset_end_to_end(client: TestClient, inbox: Inbox) -> None:
+    make_user(email="forgot@example.com")
+    old_session = login(client, "forgot@example.com")
+
+    _request(client, "Forgot@Example.com")
+
+    (message,) = inbox.messages
+    assert message["To"] == "forgot@example.com"
+    assert message["From"] == "Larder <larder@example.com>"
+    (token,) = inbox.tokens_for("forgot@example.com")
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+    assert response.status_code == 204
+
+    login(client, "forgot@example.com", NEW_PASSWORD)
+    refused = client.post(
+        "/api/v1/auth/login", data={"username": "forgot@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert refused.status_code == 400
+    # Every session that existed before the reset is over.
+    assert client.get("/api/v1/auth/me", headers=bearer(old_session)).status_code == 401
+    refresh = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": old_session["refresh_token"]}
+    )
+    assert refresh.status_code == 400
+
+
+def test_a_reset_token_works_once(client: TestClient, inbox: Inbox) -> None:
+    make_user(email="once@example.com")
+    _request(client, "once@example.com")
+    (token,) = inbox.tokens_for("once@example.com")
+
+    first = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+    second = client.post(CONFIRM, json={"token": token, "new_password": "yet another phrase"})
+
+    assert first.status_code == 204
+    assert second.status_code == 400
+    assert second.json() == {"detail": "Invalid or expired password reset token"}
+    login(client, "once@example.com", NEW_PASSWORD)
+
+
+def test_a_reset_token_dies_when_the_password_changes_meanwhile(
+    client: TestClient, inbox: Inbox
+) -> None:
+    make_user(email="meanwhile@example.com")
+    _request(client, "meanwhile@example.com")
+    (token,) = inbox.tokens_for("meanwhile@example.com")
+    session_tokens = login(client, "meanwhile@example.com")
+    changed = client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "changed it myself"},
+        headers=bearer(session_tokens),
+    )
+    assert changed.status_code == 204
+
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert response.status_code == 400
+    login(client, "meanwhile@example.com", "changed it myself")
+
+
+def test_an_expired_reset_token_is_refused(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(email="late@example.com")
+    assert user.id is not None
+    issued_at = time.time() - 31 * 60
+    monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
+    token = auth_tokens.create_password_reset_token(
+        user_id=user.id, hashed_password=user.hashed_password
+    )
+    monkeypatch.undo()
+
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+
+    assert response.status_code == 400
+    login(client, "late@example.com")
+
+
+def test_a_reset_token_within_its_30_minutes_works(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(email="in-time@example.com")
+    assert user.id is not None
+    issued_at = time.time() - 29 * 60
+    monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
+    token = auth_tokens.create_password_reset_token(
+        user_id=user.id, hashed_password=user.hashed_password
+    )
+    monkeypatch.undo()
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+    assert response.status_code == 204
+
+
+def test_unknown_and_inactive_emails_get_the_same_202_and_no_mail(
+    client: TestClient, inbox: Inbox
+) -> None:
+    make_user(email="sleeping@example.com", is_active=False)
+    known = make_user(email="awake@example.com")
+
+    unknown = client.post(REQUEST, json={"email": "nobody@example.com"})
+    inactive = client.post(REQUEST, json={"email": "sleeping@example.com"})
+    active = client.post(REQUEST, json={"email": known.email})
+
+    assert unknown.status_code == inactive.status_code == active.status_code == 202
+    assert unknown.json() == inactive.json() == active.json()
+    assert [message["To"] for message in inbox.messages] == ["awake@example.com"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["garbage", "a.b.c", ""],
+)
+def test_bad_reset_tokens_are_refused(client: TestClient, token: str) -> None:
+    response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+    assert response.status_code in (400, 422)
+    assert NEW_PASSWORD not in response.text
+
+
+def test_an_access_token_is_not_a_reset_token(client: TestClient) -> None:
+    make_user(email="confused@example.com")
+    tokens = login(client, "confused@example.com")
+    response = client.post(
+        CONFIRM, json={"token": tokens["access_token"], "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+def test_a_weak_new_password_is_refused(client: TestClient, inbox: Inbox, session: Session) -> None:
+    user = make_user(email="weak-reset@example.com")
+    _request(client, user.email)
+    (token,) = inbox.tokens_for(user.email)
+    response = client.post(CONFIRM, json={"token": token, "new_password": "12345678"})
+    assert response.status_code == 422
+    assert token not in response.text
+    # The token is still good for a proper password.
+    assert (
+        client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD}).status_code == 204
+    )
+
+
+def test_without_smtp_the_mail_goes_to_the_log(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_user(email="logged@example.com")
+    with caplog.at_level("INFO", logger="larder.emails"):
+        _request(client, "logged@example.com")
+    (record,) = [r for r in caplog.records if r.name == "larder.emails"]
+    assert "logged@example.com" in record.getMessage()
+    assert "token=" in record.getMessage()
