@@ -34,9 +34,10 @@ migrate: sync
 seed: sync
 	$(RUN) python -m prestart
 
-## test: the whole suite; TEST_DATABASE_URL selects the database (default: a temporary SQLite file)
+## test: the whole suite; TEST_DATABASE_URL selects the database (default: a temporary SQLite file);
+## FEATURE=recipes runs one feature's tests
 test: sync
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest $(if $(FEATURE),-m $(FEATURE)) $(PYTEST_ARGS)
 
 ## lint: ruff (lint and format) and mypy --strict
 lint: sync

@@ -108,3 +108,19 @@ def fresh_settings() -> Iterator[None]:
     yield
     clear_settings_caches()
     reset_password_caches()
+
+
+FEATURES = ("recipes", "users", "auth", "reddit", "shared")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the feature whose folder it lives in (`make test FEATURE=auth`).
+
+    Tests directly under tests/ exercise the platform (migrations, pre-start, architecture)
+    and count as `shared`.
+    """
+    tests_root = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests_root)
+        folder = relative.parts[0] if len(relative.parts) > 1 else "shared"
+        item.add_marker(getattr(pytest.mark, folder if folder in FEATURES else "shared"))
