@@ -72,6 +72,9 @@ class Comparer:
         return self.changes
 
     def compare_operation(self, where: str, old: Schema, new: Schema) -> None:
+        if old.get("operationId") != new.get("operationId"):
+            # Generated clients name their methods after it.
+            self.note(True, where, f"operationId changed to {new.get('operationId')}")
         old_params = {(p["in"], p["name"]): p for p in old.get("parameters", [])}
         for param in new.get("parameters", []):
             key = (param["in"], param["name"])
