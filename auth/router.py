@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi import APIRouter, BackgroundTasks, Form, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
 
 from auth import emails
 from auth import service as auth_service
@@ -14,6 +13,7 @@ from auth.dependencies import ClientAddress, CurrentAuth, CurrentUser, LoginThro
 from auth.passwords import hash_password_async
 from auth.schemas import (
     AcceptedResponse,
+    LoginForm,
     PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -66,7 +66,7 @@ async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
     summary="Sign in with email and password (OAuth2 password form)",
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     throttle: LoginThrottle,
     address: ClientAddress,
@@ -78,7 +78,7 @@ async def login(
             session,
             email=form.username,
             password=form.password,
-            requested_scope=" ".join(form.scopes),
+            requested_scope=form.scope,
         )
     except auth_service.LoginFailed:
         await throttle.record(key)
