@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --no-sync
 
-.PHONY: run serve migrate seed test lint format revision bench sync clean
+.PHONY: run serve migrate seed test lint format revision bench sync clean openapi
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -54,6 +54,11 @@ revision: sync
 	@test -n "$(m)" || { echo 'usage: make revision m="what changed"'; exit 2; }
 	$(RUN) python -m prestart --no-seed
 	$(RUN) alembic revision --autogenerate -m "$(m)"
+
+## openapi: write the served OpenAPI document to openapi/v1.json (review the diff; commit it)
+openapi: sync
+	$(RUN) python -c "import json, main; print(json.dumps(main.app.openapi(), indent=2, sort_keys=True))" > openapi/v1.json
+	$(RUN) python -m tools.openapi_compat --history openapi/v1.json
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
