@@ -13,15 +13,19 @@ from recipes.router import router as recipes_router
 from shared.errors import install_error_handlers
 from shared.logging import configure_logging
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from shared.settings import get_app_settings
+from shared.settings import get_app_settings, get_redis_settings
+from shared.stores import open_store
 
 API_PREFIX = "/api/v1"
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """What lives as long as the application: the shared store (and, later, clients)."""
     configure_logging(get_app_settings().log_level)
-    yield
+    async with open_store(get_redis_settings()) as store:
+        app.state.store = store
+        yield
 
 
 def create_app() -> FastAPI:

@@ -92,6 +92,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+class RedisSettings(BaseSettings):
+    """Where the shared stores (rate limits, caches) live: in the process, or in Redis."""
+
+    model_config = _ENV_FILE
+
+    # Unset: every process keeps its own counts and caches. Set: all processes share them.
+    redis_url: str | None = None
+    # Prepended to every key, so several deployments (or test runs) can share one Redis.
+    redis_key_prefix: str = "larder:"
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def blank_means_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 @lru_cache
 def get_app_settings() -> AppSettings:
     return AppSettings()
@@ -102,6 +118,12 @@ def get_database_settings() -> DatabaseSettings:
     return DatabaseSettings()
 
 
+@lru_cache
+def get_redis_settings() -> RedisSettings:
+    return RedisSettings()
+
+
 def clear_settings_caches() -> None:
     get_app_settings.cache_clear()
     get_database_settings.cache_clear()
+    get_redis_settings.cache_clear()
