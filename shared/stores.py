@@ -137,11 +137,10 @@ class MemoryStore:
         now = self._clock()
         entry = self._live(key, now)
         if entry is None:
-            entry = _Entry(1, now + window_seconds)
-            self._put(key, entry)
-        else:
-            entry.value = int(entry.value) + 1
-        return cast(int, entry.value), entry.expires_at - now
+            self._put(key, _Entry(1, now + window_seconds))
+            return 1, window_seconds
+        entry.value = int(entry.value) + 1
+        return entry.value, entry.expires_at - now
 
     async def count(self, key: str) -> tuple[int, float]:
         now = self._clock()

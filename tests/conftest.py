@@ -19,6 +19,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or (
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["ENVIRONMENT"] = "test"
 os.environ.pop("REDIS_URL", None)
+# Nothing listens on the loopback discard port: a test that forgets to point the ideas feature at
+# its fake Reddit fails fast instead of reaching the real one.
+os.environ["REDDIT_BASE_URL"] = "http://127.0.0.1:9"
 
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
@@ -27,11 +30,13 @@ from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from prestart import migrate  # noqa: E402
+from reddit.settings import get_reddit_settings  # noqa: E402
 from shared.database import get_engine, get_session  # noqa: E402
 from shared.settings import clear_settings_caches  # noqa: E402
 from tests import factories  # noqa: E402
 
 clear_settings_caches()
+get_reddit_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
