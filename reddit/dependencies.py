@@ -1,6 +1,9 @@
-"""The ideas feature's dependencies: its settings, the shared Reddit client, the service.
+"""The ideas feature's dependencies: the shared Reddit client and the service.
 
-Each is a `Depends`, so tests and other environments replace any of them with
+Both are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a cost paid on
+every request for no gain here (none of them blocks).
+
+Each is a `Depends`, so tests and other environments replace either with
 `app.dependency_overrides` (a client on a mock transport, a service with a fake source).
 """
 
@@ -29,28 +32,23 @@ async def open_reddit(app: FastAPI, settings: RedditSettings) -> AsyncIterator[R
         yield client
 
 
-def get_reddit_client(request: Request) -> RedditClient:
+async def get_reddit_client(request: Request) -> RedditClient:
     return cast(RedditClient, request.app.state.reddit_client)
 
 
-def get_reddit_flights(request: Request) -> SingleFlight[SubredditOutcome]:
-    return cast(SingleFlight[SubredditOutcome], request.app.state.reddit_flights)
-
-
-RedditSettingsDep = Annotated[RedditSettings, Depends(get_reddit_settings)]
 RedditClientDep = Annotated[RedditClient, Depends(get_reddit_client)]
 
 
-def get_ideas_service(
-    settings: RedditSettingsDep,
-    client: RedditClientDep,
-    store: StoreDep,
-    flights: Annotated[SingleFlight[SubredditOutcome], Depends(get_reddit_flights)],
+async def get_ideas_service(
+    request: Request, client: RedditClientDep, store: StoreDep
 ) -> IdeasService:
+    # Settings and the single-flight registry are read here rather than injected: each extra
+    # dependency is paid on every request, and tests change settings through the environment.
+    settings = get_reddit_settings()
     return IdeasService(
         source=client,
         store=store,
-        flights=flights,
+        flights=cast(SingleFlight[SubredditOutcome], request.app.state.reddit_flights),
         subreddits=settings.reddit_subreddits,
         timeout_seconds=settings.reddit_timeout_seconds,
         cache_ttl_seconds=settings.reddit_cache_ttl_seconds,

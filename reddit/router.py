@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from auth.dependencies import CurrentUser
 from reddit.dependencies import IdeasServiceDep
 from reddit.schemas import MAX_LIMIT, IdeasResponse, TimeFilter
+from reddit.service import Ideas
 
 router = APIRouter(prefix="/ideas", tags=["ideas"])
 
@@ -42,10 +44,23 @@ async def list_ideas(
     ideas: IdeasServiceDep,
     t: Annotated[TimeFilter, Query(description="The period to rank posts over.")] = "week",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per subreddit (1-25).")] = 5,
-) -> IdeasResponse:
+) -> Response:
     """Each configured subreddit's top posts, fetched concurrently and cached.
 
     A subreddit that fails or times out is listed in `errors` with a short reason; the others
     are still served. When every subreddit fails the answer is 502.
     """
-    return await ideas.top_posts(t=t, limit=limit)
+    return render(await ideas.top_posts(t=t, limit=limit))
+
+
+def render(ideas: Ideas) -> Response:
+    """The IdeasResponse body, spliced from the cached JSON arrays of posts.
+
+    Posts were validated when they came from Reddit and are cached as JSON; parsing them and
+    serialising them again on every request would cost more than the rest of the route.
+    """
+    results = b",".join(
+        json.dumps(name).encode() + b":" + posts for name, posts in ideas.results.items()
+    )
+    body = b'{"results":{%s},"errors":%s}' % (results, json.dumps(ideas.errors).encode())
+    return Response(body, media_type="application/json")

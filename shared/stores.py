@@ -267,8 +267,8 @@ async def open_store(settings: RedisSettings) -> AsyncIterator[Store]:
         await store.close()
 
 
-def get_store(request: Request) -> Store:
-    """The store the application opened at start-up."""
+async def get_store(request: Request) -> Store:
+    """The store the application opened at start-up (async: no threadpool hop per request)."""
     app = cast(FastAPI, request.app)
     return cast(Store, app.state.store)
 

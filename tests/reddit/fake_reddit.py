@@ -47,6 +47,9 @@ class FakeReddit:
         self._lock = threading.Lock()
         self._behaviours: dict[str, Behaviour] = {}
         self._requests: list[RecordedRequest] = []
+        # Bumped by reset(): a slow request of an earlier test that ends later is not recorded
+        # as one of the current test's requests.
+        self._generation = 0
         self.default = Behaviour()
         self.app = Starlette(routes=[Route("/r/{name}/top.json", self._top)])
 
@@ -64,6 +67,7 @@ class FakeReddit:
         with self._lock:
             self._behaviours.clear()
             self._requests.clear()
+            self._generation += 1
             self.default = Behaviour()
 
     @property
@@ -90,6 +94,7 @@ class FakeReddit:
         name = request.path_params["name"]
         with self._lock:
             behaviour = self._behaviours.get(name.lower(), self.default)
+            generation = self._generation
         try:
             if behaviour.delay:
                 await asyncio.sleep(behaviour.delay)
@@ -103,15 +108,16 @@ class FakeReddit:
             )
         finally:
             with self._lock:
-                self._requests.append(
-                    RecordedRequest(
-                        subreddit=name,
-                        params=dict(request.query_params),
-                        user_agent=request.headers.get("user-agent", ""),
-                        started=started,
-                        ended=time.monotonic(),
+                if generation == self._generation:
+                    self._requests.append(
+                        RecordedRequest(
+                            subreddit=name,
+                            params=dict(request.query_params),
+                            user_agent=request.headers.get("user-agent", ""),
+                            started=started,
+                            ended=time.monotonic(),
+                        )
                     )
-                )
 
 
 @contextmanager

@@ -54,16 +54,16 @@ def test_ideas_need_a_signed_in_user(client: TestClient) -> None:
 
 
 def test_an_overridden_client_serves_per_subreddit_values(
-    app: FastAPI, signed_in: TestClient
+    app: FastAPI, signed_in: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[httpx.Request] = []
     reddit = reddit_on_mock_transport(seen)
     app.dependency_overrides[get_reddit_client] = lambda: reddit
-    app.dependency_overrides[get_reddit_settings] = lambda: RedditSettings(
-        _env_file=None, reddit_subreddits=["recipes", "easyrecipes", "TopSecretRecipes"]
-    )
+    monkeypatch.setenv("REDDIT_SUBREDDITS", "recipes,easyrecipes,TopSecretRecipes")
+    get_reddit_settings.cache_clear()
     response = signed_in.get(IDEAS, params={"t": "all", "limit": 2})
     signed_in.portal.call(reddit.aclose)  # type: ignore[union-attr]
+    get_reddit_settings.cache_clear()
     assert response.status_code == 200
     assert response.json() == {
         "results": {
