@@ -13,6 +13,9 @@ from auth.router import account_router as auth_account_router
 from auth.router import router as auth_router
 from recipes.page import router as recipes_page
 from recipes.router import router as recipes_router
+from reddit.dependencies import open_reddit
+from reddit.router import router as ideas_router
+from reddit.settings import get_reddit_settings
 from shared.errors import install_error_handlers
 from shared.logging import configure_logging
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -43,9 +46,12 @@ def operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """What lives as long as the application: the shared store (and, later, clients)."""
+    """What lives as long as the application: the shared store and the Reddit client."""
     configure_logging(get_app_settings().log_level)
-    async with open_store(get_redis_settings()) as store:
+    async with (
+        open_store(get_redis_settings()) as store,
+        open_reddit(app, get_reddit_settings()),
+    ):
         app.state.store = store
         yield
 
@@ -87,6 +93,7 @@ def create_app() -> FastAPI:
     app.include_router(auth_account_router, prefix=API_PREFIX)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(recipes_router, prefix=API_PREFIX)
+    app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     return app
 

@@ -137,12 +137,10 @@ class MemoryStore:
         now = self._clock()
         entry = self._live(key, now)
         if entry is None:
-            entry = _Entry(1, now + window_seconds)
-            self._put(key, entry)
-        else:
-            entry.value = int(entry.value) + 1
-        # (now + w) - now can exceed w by a rounding error; never report more than the window.
-        return cast(int, entry.value), min(window_seconds, entry.expires_at - now)
+            self._put(key, _Entry(1, now + window_seconds))
+            return 1, window_seconds
+        entry.value = int(entry.value) + 1
+        return entry.value, entry.expires_at - now
 
     async def count(self, key: str) -> tuple[int, float]:
         now = self._clock()
@@ -269,8 +267,8 @@ async def open_store(settings: RedisSettings) -> AsyncIterator[Store]:
         await store.close()
 
 
-def get_store(request: Request) -> Store:
-    """The store the application opened at start-up."""
+async def get_store(request: Request) -> Store:
+    """The store the application opened at start-up (async: no threadpool hop per request)."""
     app = cast(FastAPI, request.app)
     return cast(Store, app.state.store)
 

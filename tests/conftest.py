@@ -23,6 +23,9 @@ os.environ.pop("SMTP_HOST", None)
 # A lighter argon2id profile keeps the suite fast; the production profile is tested on its own.
 os.environ.setdefault("ARGON2_MEMORY_KIB", "8192")
 os.environ.setdefault("ARGON2_TIME_COST", "1")
+# Nothing listens on the loopback discard port: a test that forgets to point the ideas feature at
+# its fake Reddit fails fast instead of reaching the real one.
+os.environ["REDDIT_BASE_URL"] = "http://127.0.0.1:9"
 
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
