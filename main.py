@@ -11,6 +11,8 @@ from fastapi.routing import APIRoute
 
 from auth.router import account_router as auth_account_router
 from auth.router import router as auth_router
+from auth.router import sso_router as auth_sso_router
+from auth.settings import get_sso_settings
 from recipes.page import router as recipes_page
 from recipes.router import router as recipes_router
 from reddit.dependencies import open_reddit
@@ -58,6 +60,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     settings = get_app_settings()
+    # A malformed SSO_PROVIDERS stops start-up with its message, rather than failing sign-ins.
+    get_sso_settings()
     app = FastAPI(
         title="Larder",
         summary="A recipe API: recipes, accounts and ideas.",
@@ -90,6 +94,7 @@ def create_app() -> FastAPI:
     )
 
     app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(auth_sso_router, prefix=API_PREFIX)
     app.include_router(auth_account_router, prefix=API_PREFIX)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(recipes_router, prefix=API_PREFIX)

@@ -44,6 +44,14 @@ class Store(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def take(self, key: str) -> bytes | None:
+        """Read and delete a value in one step: of two callers taking one key, one gets it.
+
+        For single-use values (sign-in state): a get followed by a delete would let two
+        concurrent requests both read the value before either deletes it.
+        """
+        ...
+
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         """Count one hit in a fixed window that starts at the key's first hit.
 
@@ -131,6 +139,14 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    async def take(self, key: str) -> bytes | None:
+        entry = self._live(key, self._clock())
+        if entry is None:
+            return None
+        del self._entries[key]
+        value = entry.value
+        return str(value).encode() if isinstance(value, int) else value
 
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         _check_ttl(window_seconds)
@@ -222,6 +238,16 @@ class RedisStore:
             await self._redis.delete(self._key(key))
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
+
+    async def take(self, key: str) -> bytes | None:
+        try:
+            # GETDEL (Redis 6.2+) reads and deletes atomically on the server.
+            value = await self._redis.getdel(self._key(key))
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
 
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         _check_ttl(window_seconds)

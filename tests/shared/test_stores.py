@@ -158,6 +158,8 @@ async def test_an_unreachable_redis_is_reported_not_hung() -> None:
             await store.get("anything")
         with pytest.raises(StoreUnavailable):
             await store.hit("anything", window_seconds=1)
+        with pytest.raises(StoreUnavailable):
+            await store.take("anything")
     finally:
         await store.close()
 
@@ -244,3 +246,24 @@ async def test_open_store_closes_the_store() -> None:
         assert isinstance(store, MemoryStore)
         await store.set("k", b"v", ttl_seconds=30)
     assert len(store) == 0
+
+
+async def test_take_returns_a_value_once(store: Store) -> None:
+    assert await store.take("absent") is None
+    await store.set("once", b"secret", ttl_seconds=30)
+    assert await store.take("once") == b"secret"
+    assert await store.take("once") is None
+    assert await store.get("once") is None
+
+
+async def test_take_ignores_expired_values(store: Store) -> None:
+    await store.set("stale", b"x", ttl_seconds=0.1)
+    await asyncio.sleep(0.2)
+    assert await store.take("stale") is None
+
+
+async def test_concurrent_takes_hand_a_value_to_exactly_one_caller(store: Store) -> None:
+    await store.set("contested", b"prize", ttl_seconds=30)
+    results = await asyncio.gather(*(store.take("contested") for _ in range(20)))
+    assert results.count(b"prize") == 1
+    assert results.count(None) == 19
