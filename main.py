@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
+from auth.pages import router as auth_pages
 from auth.router import account_router as auth_account_router
 from auth.router import router as auth_router
 from auth.router import sso_router as auth_sso_router
@@ -23,6 +25,7 @@ from shared.logging import configure_logging
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
+from shared.templating import SHARED_STATIC
 from users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -100,6 +103,8 @@ def create_app() -> FastAPI:
     app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
+    app.include_router(auth_pages)
+    app.mount("/static", StaticFiles(directory=SHARED_STATIC), name="static")
     return app
 
 
