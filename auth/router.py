@@ -67,7 +67,7 @@ async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
 @router.post(
     "/login",
     response_model=TokenResponse,
-    responses=error_responses(400, 422, 429),
+    responses=error_responses(400, 422, 429, 503),
     summary="Sign in with email and password (OAuth2 password form)",
 )
 async def login(
@@ -122,7 +122,7 @@ def me(user: CurrentUser) -> UserPublic:
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AcceptedResponse,
-    responses=error_responses(422, 429),
+    responses=error_responses(422, 429, 503),
     summary="Email a password reset link (always 202)",
 )
 async def request_password_reset(

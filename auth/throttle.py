@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import math
 
-from shared.errors import TooManyRequests
-from shared.stores import Store
+from shared.errors import ServiceUnavailable, TooManyRequests
+from shared.stores import Store, StoreUnavailable
 
 
 class Throttled(TooManyRequests):
@@ -18,6 +18,15 @@ class Throttled(TooManyRequests):
         seconds = max(1, math.ceil(retry_after_seconds))
         super().__init__(
             "Too many attempts; try again later", headers={"Retry-After": str(seconds)}
+        )
+
+
+class ThrottleUnavailable(ServiceUnavailable):
+    """The counts cannot be read: refuse rather than let guesses through unlimited."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sign-in is temporarily unavailable; try again shortly", headers={"Retry-After": "5"}
         )
 
 
@@ -35,12 +44,21 @@ class Throttle:
 
     async def check(self, key: str) -> None:
         """Refuse (429 with Retry-After) while the key has used up its attempts."""
-        count, seconds_left = await self.store.count(key)
+        try:
+            count, seconds_left = await self.store.count(key)
+        except StoreUnavailable as exc:
+            raise ThrottleUnavailable from exc
         if count >= self.max_attempts:
             raise Throttled(seconds_left)
 
     async def record(self, key: str) -> None:
-        await self.store.hit(key, self.window_seconds)
+        try:
+            await self.store.hit(key, self.window_seconds)
+        except StoreUnavailable as exc:
+            raise ThrottleUnavailable from exc
 
     async def clear(self, key: str) -> None:
-        await self.store.delete(key)
+        try:
+            await self.store.delete(key)
+        except StoreUnavailable as exc:
+            raise ThrottleUnavailable from exc

@@ -139,3 +139,23 @@ def test_a_throttled_login_does_not_touch_tokens(backend: str, client: TestClien
     for _ in range(4):
         _attempt(client, email, "wrong-password", "203.0.113.12")
     assert client.get("/api/v1/auth/me", headers=bearer(ok)).status_code == 200
+
+
+@pytest.fixture
+def unreachable_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Request this before `client`: nothing listens on the discard port."""
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
+    clear_settings_caches()
+
+
+def test_an_unreachable_redis_fails_closed_with_503(
+    unreachable_redis: None, client: TestClient
+) -> None:
+    """Without its counts the throttle cannot tell a guesser from a user: it refuses both."""
+    make_user(email="closed@example.com")
+    response = client.post(
+        LOGIN, data={"username": "closed@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {"detail": "Sign-in is temporarily unavailable; try again shortly"}
