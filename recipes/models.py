@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, event
 from sqlmodel import Field, SQLModel
 
 from shared.models import UTCDateTime, utcnow
@@ -25,3 +27,23 @@ class Recipe(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     # Bumped by every change; the ETag is derived from it and conditional updates compare it.
     version: int = Field(default=1, nullable=False)
+    # The label case-folded (see fold_label), kept in step by the mapper events below. Search
+    # matches against it, so "case-insensitive" means the same on SQLite and PostgreSQL whatever
+    # the database's collation; never part of the API. Folding can triple a label's length.
+    label_folded: str = Field(default="", max_length=768, nullable=False)
+
+
+def fold_label(text: str) -> str:
+    """Unicode default case folding, then NFC: how search compares labels and keywords.
+
+    Python's folding, not the database's: SQLite's lower() folds ASCII only and PostgreSQL's
+    depends on the collation, so neither could make the two databases agree.
+    """
+    return unicodedata.normalize("NFC", text.casefold())
+
+
+@event.listens_for(Recipe, "before_insert")
+@event.listens_for(Recipe, "before_update")
+def _keep_label_folded(_mapper: Any, _connection: Any, recipe: Recipe) -> None:
+    # Every ORM write path (services, seed, factories) goes through here, so none can forget.
+    recipe.label_folded = fold_label(recipe.label)

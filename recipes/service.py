@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
+from recipes.reads import search_statement
 from recipes.schemas import RecipeCreate, RecipeUpdate
 from shared.crud import CRUDBase
 from shared.errors import NotFound
+from shared.reads import SessionReader
 
 MIN_KEYWORD_LENGTH = 3
 MAX_KEYWORD_LENGTH = 100
@@ -18,9 +20,13 @@ class RecipeNotFound(NotFound):
         super().__init__(f"Recipe with ID {recipe_id} not found")
 
 
-def etag_for(recipe: Recipe) -> str:
+def etag_of(recipe_id: int | None, version: int) -> str:
     """A strong validator that changes whenever the recipe does."""
-    return f'"{recipe.id}.{recipe.version}"'
+    return f'"{recipe_id}.{version}"'
+
+
+def etag_for(recipe: Recipe) -> str:
+    return etag_of(recipe.id, recipe.version)
 
 
 class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
@@ -44,14 +50,15 @@ class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
     def search(self, session: Session, *, keyword: str, max_results: int) -> list[Recipe]:
         """Recipes whose label contains `keyword`, case-insensitively, newest first.
 
-        `%`, `_` and quotes in the keyword are plain text (escaped, and bound as a parameter).
+        Served by the search index (recipes.reads.search_statement); `%`, `_` and quotes in the
+        keyword are plain text.
         """
-        statement = (
-            select(Recipe)
-            .where(col(Recipe.label).icontains(keyword, autoescape=True))
-            .order_by(col(Recipe.id).desc())
-            .limit(max_results)
-        )
+        reader = SessionReader(session)
+        sql, params = search_statement(reader.dialect, keyword=keyword, max_results=max_results)
+        ids = [row[0] for row in reader.fetch_sync(sql, params)]
+        if not ids:
+            return []
+        statement = select(Recipe).where(col(Recipe.id).in_(ids)).order_by(col(Recipe.id).desc())
         return list(session.exec(statement))
 
 
