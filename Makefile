@@ -54,5 +54,10 @@ revision: sync
 	$(RUN) python -m prestart --no-seed
 	$(RUN) alembic revision --autogenerate -m "$(m)"
 
+## bench: load Larder and a FastAPI hello world with wrk on 127.0.0.1, on SQLite and PostgreSQL,
+## at 10k and 100k recipes (BENCH_FULL=1 adds 1M); prints the table and writes bench/RESULTS.md
+bench: sync
+	$(RUN) python -m bench.run
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
