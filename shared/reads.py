@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import suppress
 from typing import Annotated, Any, Protocol
 
@@ -136,19 +136,21 @@ def process_reader() -> Reader:
     return _process_reader
 
 
-async def get_reader(request: Request) -> AsyncIterator[Reader]:
+async def get_reader(request: Request) -> Reader:
+    """This process's reader, or one over the session that overrides get_session.
+
+    A plain `async def`, not a yield dependency: FastAPI wraps those in a cancel scope and an
+    exit stack, which cost about a tenth of a get-by-id. An overriding generator is kept on the
+    request and finishes when the request is released; the tests' override has no teardown.
+    """
     override = request.app.dependency_overrides.get(get_session)
     if override is None:
-        yield process_reader()
-        return
+        return process_reader()
     produced = override()
     if isinstance(produced, Generator):
-        try:
-            yield SessionReader(next(produced))
-        finally:
-            produced.close()
-    else:
-        yield SessionReader(produced)
+        request.state.session_override = produced
+        return SessionReader(next(produced))
+    return SessionReader(produced)
 
 
 ReaderDep = Annotated[Reader, Depends(get_reader)]
