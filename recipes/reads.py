@@ -28,17 +28,35 @@ _LIST = {
     (True, False): _SELECT + " WHERE submitter_id = ? ORDER BY id DESC LIMIT ?",
     (True, True): _SELECT + " WHERE submitter_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
 }
-_SQLITE_SEARCH = (
-    # The FTS table yields rowids newest first and stops at the limit; SQLite rechecks the GLOB
-    # on each candidate, so trigram hits that are not real substrings never come back.
+# Search runs in two steps (see search_plan). First the newest rows, by primary key: a keyword
+# that is common (in a few percent of labels or more) finds its matches there and stops early.
+_SQLITE_SEARCH_NEWEST = (
+    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM recipe"
+    " WHERE id > (SELECT max(id) FROM recipe) - ? AND label_folded GLOB ?"
+    " ORDER BY id DESC LIMIT ?"
+)
+_POSTGRES_SEARCH_NEWEST = (
+    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM ("
+    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version, label_folded"
+    " FROM recipe ORDER BY id DESC LIMIT %s) AS newest"
+    " WHERE label_folded LIKE %s ESCAPE '\\' ORDER BY id DESC LIMIT %s"
+)
+# Then the index, for rarer keywords. The FTS table yields rowids newest first and stops at the
+# limit; SQLite rechecks the GLOB on each candidate, so trigram hits that are not real
+# substrings never come back.
+_SQLITE_SEARCH_INDEX = (
     "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM recipe"
     " WHERE id IN (SELECT rowid FROM recipe_search"
     " WHERE label_folded GLOB ? ORDER BY rowid DESC LIMIT ?) ORDER BY id DESC"
 )
-_POSTGRES_SEARCH = (
-    # The planner picks the trigram GIN index for rare keywords and a backward primary-key scan
-    # that stops after `limit` hits for common ones.
-    _SELECT + " WHERE label_folded LIKE %s ESCAPE '\\' ORDER BY id DESC LIMIT %s"
+# MATERIALIZED keeps PostgreSQL from answering with a backward primary-key scan that filters
+# every row (it cannot tell a rare keyword from a common one); with the column's statistics
+# target raised by the migration it reads the matches from the trigram index instead.
+_POSTGRES_SEARCH_INDEX = (
+    "WITH matches AS MATERIALIZED ("
+    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM recipe"
+    " WHERE label_folded LIKE %s ESCAPE '\\')"
+    " SELECT * FROM matches ORDER BY id DESC LIMIT %s"
 )
 
 
@@ -48,18 +66,34 @@ def _statement(dialect: str, template: str) -> str:
     return template if dialect == "sqlite" else template.replace("?", "%s")
 
 
-def search_statement(dialect: str, *, keyword: str, max_results: int) -> tuple[str, Params]:
-    """SQL and parameters for labels containing `keyword`, case-folded, newest first.
+def search_window(max_results: int) -> int:
+    """How many of the newest rows the first step reads: enough to hold `max_results` matches
+    of a keyword in 5% of labels, few enough to cost less than the index lookup it may save."""
+    return max(200, 20 * max_results)
 
-    The keyword is bound as a parameter, with the pattern operator's wildcards escaped, so `%`,
-    `_`, `*`, `?`, `[` and quotes are plain text; it never reaches FTS5's MATCH syntax.
+
+def search_plan(dialect: str, *, keyword: str, max_results: int) -> list[tuple[str, Params]]:
+    """The statements that answer a search, in order: the first that returns `max_results` rows
+    has the answer, else the last one's rows are it (newest first).
+
+    The keyword is case-folded and bound as a parameter with the pattern operator's wildcards
+    escaped, so `%`, `_`, `*`, `?`, `[` and quotes are plain text; it never reaches FTS5's MATCH
+    syntax.
     """
     folded = fold_label(keyword)
+    window = search_window(max_results)
     if dialect == "sqlite":
-        escaped = "".join(f"[{ch}]" if ch in "*?[" else ch for ch in folded)
-        return _SQLITE_SEARCH, (f"*{escaped}*", max_results)
+        glob = "*" + "".join(f"[{ch}]" if ch in "*?[" else ch for ch in folded) + "*"
+        return [
+            (_SQLITE_SEARCH_NEWEST, (window, glob, max_results)),
+            (_SQLITE_SEARCH_INDEX, (glob, max_results)),
+        ]
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return _POSTGRES_SEARCH, (f"%{escaped}%", max_results)
+    like = f"%{escaped}%"
+    return [
+        (_POSTGRES_SEARCH_NEWEST, (window, like, max_results)),
+        (_POSTGRES_SEARCH_INDEX, (like, max_results)),
+    ]
 
 
 async def get_row(reader: Reader, *, recipe_id: int) -> Row | None:
@@ -87,8 +121,12 @@ async def list_rows(
 
 
 async def search_rows(reader: Reader, *, keyword: str, max_results: int) -> list[Row]:
-    sql, params = search_statement(reader.dialect, keyword=keyword, max_results=max_results)
-    return await reader.fetch(sql, params)
+    rows: list[Row] = []
+    for sql, params in search_plan(reader.dialect, keyword=keyword, max_results=max_results):
+        rows = await reader.fetch(sql, params)
+        if len(rows) >= max_results:
+            break
+    return rows
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
-from recipes.reads import search_statement
+from recipes.reads import search_plan
 from recipes.schemas import RecipeCreate, RecipeUpdate
 from shared.crud import CRUDBase
 from shared.errors import NotFound
@@ -50,12 +50,15 @@ class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
     def search(self, session: Session, *, keyword: str, max_results: int) -> list[Recipe]:
         """Recipes whose label contains `keyword`, case-insensitively, newest first.
 
-        Served by the search index (recipes.reads.search_statement); `%`, `_` and quotes in the
+        Served by the search index (recipes.reads.search_plan); `%`, `_` and quotes in the
         keyword are plain text.
         """
         reader = SessionReader(session)
-        sql, params = search_statement(reader.dialect, keyword=keyword, max_results=max_results)
-        ids = [row[0] for row in reader.fetch_sync(sql, params)]
+        ids: list[int] = []
+        for sql, params in search_plan(reader.dialect, keyword=keyword, max_results=max_results):
+            ids = [row[0] for row in reader.fetch_sync(sql, params)]
+            if len(ids) >= max_results:
+                break
         if not ids:
             return []
         statement = select(Recipe).where(col(Recipe.id).in_(ids)).order_by(col(Recipe.id).desc())
