@@ -1,7 +1,7 @@
 """`make bench`: Larder against a FastAPI hello world, on SQLite and PostgreSQL, at growing sizes.
 
 For each database it creates a bench database, grows it to each size in turn (10k and 100k rows;
-1M too with BENCH_FULL=1), serves Larder and then the baseline under the same uvicorn settings,
+1M too with BENCH_FULL=1), serves Larder and the baseline under the same uvicorn settings,
 loads each scenario with wrk (2 s warm-up, 5 s measured), and prints the table and the verdict
 on the targets; the same goes to bench/RESULTS.md.
 
@@ -93,11 +93,21 @@ def run_database(
                 context = BenchContext(larder.base_url, database, shape)
                 middle = (shape.min_id + shape.max_id) // 2
                 _, sample = fetch(f"{larder.base_url}/api/v1/recipes/{middle}", {}, "GET", None)
-                results = bench_larder(larder, context)
+                baseline_env = {"BENCH_BASELINE_BYTES": str(len(sample))}
+                # The baseline runs before and after Larder (each server idles while the other
+                # is loaded) and counts as the mean, so a noisy minute skews no single ratio.
+                with serve("bench.baseline:app", env=baseline_env, ready_path="/") as baseline:
+                    before = measure(Request(baseline.base_url + "/"))
+                    results = bench_larder(larder, context)
+                    after = measure(Request(baseline.base_url + "/"))
                 rss[database, shape.rows] = larder.rss_mb()
-            baseline_env = {"BENCH_BASELINE_BYTES": str(len(sample))}
-            with serve("bench.baseline:app", env=baseline_env, ready_path="/") as baseline:
-                base = measure(Request(baseline.base_url + "/"))
+            base = LoadResult(
+                (before.requests_per_second + after.requests_per_second) / 2,
+                (before.p50_ms + after.p50_ms) / 2,
+                (before.p99_ms + after.p99_ms) / 2,
+                before.errors + after.errors,
+                before.tool,
+            )
             print(f"  {BASELINE:<28} {base.requests_per_second:>8,.0f} req/s", flush=True)
             measurements.append(
                 Measurement(database, BASELINE, shape.rows, base.requests_per_second,
@@ -142,7 +152,7 @@ def main() -> None:
             f"app, wrk with {CONNECTIONS} connections and {THREADS} threads on the same machine,",
             f"{WARMUP:g} s warm-up then {SECONDS:g} s measured per line. The baseline is a",
             "FastAPI hello world answering JSON of the size of one recipe, served the same way",
-            "in the same run, after Larder, at every size.",
+            "in the same run, before and after Larder at every size (the mean counts).",
             "",
             *report.environment(postgres_version() if "postgresql" in databases else None,
                                 report.wrk_version()),
