@@ -88,6 +88,8 @@ def run_database(
         for rows in sizes():
             print(f"{database}: growing to {rows:,} rows", flush=True)
             shape = fill.grow(url, rows=rows)
+            # Write the filled pages out now, not in the background during the first scenario.
+            os.sync()
             env = {"DATABASE_URL": url, "ENVIRONMENT": "local", "LOG_LEVEL": "WARNING"}
             with serve("main:app", env=env, ready_path="/api/v1/recipes/?limit=1") as larder:
                 context = BenchContext(larder.base_url, database, shape)
