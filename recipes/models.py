@@ -6,7 +6,8 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, event
+from sqlalchemy import Index, Update, event
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import Field, SQLModel
 
 from shared.models import UTCDateTime, utcnow
@@ -47,3 +48,18 @@ def fold_label(text: str) -> str:
 def _keep_label_folded(_mapper: Any, _connection: Any, recipe: Recipe) -> None:
     # Every ORM write path (services, seed, factories) goes through here, so none can forget.
     recipe.label_folded = fold_label(recipe.label)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _fold_labels_in_update_statements(state: ORMExecuteState) -> None:
+    """`session.execute(update(Recipe).values(label=...))` skips the mapper events above; add
+    the folded label to such a statement so search sees the new label at once."""
+    statement = state.statement
+    if not (state.is_update and isinstance(statement, Update)):
+        return
+    mapper = state.bind_mapper
+    if mapper is None or mapper.class_ is not Recipe:
+        return
+    label = statement.compile().params.get("label")
+    if isinstance(label, str):
+        state.statement = statement.values(label_folded=fold_label(label))

@@ -159,3 +159,15 @@ def test_recipes_deleted_with_their_submitter_leave_search(session: Session) -> 
     session.delete(user)
     session.flush()
     assert _found(session, "numbatnut") == []
+
+
+def test_update_statements_refold_the_label(session: Session) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    recipe = make_recipe(label="Bilbyroot hash")
+    session.exec(update(Recipe).where(col(Recipe.id) == recipe.id).values(label="Potoroo pie"))
+    session.flush()
+
+    assert _found(session, "bilbyroot") == []
+    assert _found(session, "POTOROO") == [recipe.id]
