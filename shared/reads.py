@@ -121,24 +121,33 @@ class PostgresReader:
 
 
 _process_reader: Reader | None = None
+_reader_loop: asyncio.AbstractEventLoop | None = None
 
 
 def process_reader() -> Reader:
-    """This process's reader, made on first use (after any fork, so never shared)."""
-    global _process_reader
-    if _process_reader is None:
-        settings = get_database_settings()
-        url = make_url(settings.sqlalchemy_url)
-        if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                raise RuntimeError("the fast read path needs an SQLite file, not :memory:")
-            _process_reader = SqliteReader(url.database, settings.sqlite_busy_timeout_seconds)
-        else:
-            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            _process_reader = PostgresReader(
-                conninfo, size=settings.db_pool_size, timeout_seconds=settings.db_pool_timeout
-            )
+    """This process's reader, made on first use (after any fork, so never shared).
+
+    Asynchronous connections belong to the event loop that made them, so a new loop (each
+    TestClient runs its own) gets a new reader; a server runs one loop and keeps one.
+    """
+    global _process_reader, _reader_loop
+    loop = asyncio.get_running_loop()
+    if _process_reader is None or _reader_loop is not loop:
+        _process_reader, _reader_loop = _make_reader(), loop
     return _process_reader
+
+
+def _make_reader() -> Reader:
+    settings = get_database_settings()
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise RuntimeError("the fast read path needs an SQLite file, not :memory:")
+        return SqliteReader(url.database, settings.sqlite_busy_timeout_seconds)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresReader(
+        conninfo, size=settings.db_pool_size, timeout_seconds=settings.db_pool_timeout
+    )
 
 
 async def get_reader(request: Request) -> Reader:

@@ -78,3 +78,11 @@ def test_the_production_reader_serves_the_read_routes(unpatched_client: TestClie
         assert set(page.json()) == {"results", "next_cursor"}
     found = unpatched_client.get("/api/v1/recipes/search/", params={"keyword": "zzzqqq"})
     assert found.json() == {"results": []}
+
+
+def test_each_event_loop_gets_its_own_reader(app: FastAPI, unpatched_client: TestClient) -> None:
+    # Every TestClient runs its own event loop; asyncio locks and waits belong to one loop.
+    assert unpatched_client.get("/api/v1/recipes/", params={"limit": 1}).status_code == 200
+    with TestClient(app, base_url="http://127.0.0.1") as second:
+        assert second.get("/api/v1/recipes/", params={"limit": 1}).status_code == 200
+    assert unpatched_client.get("/api/v1/recipes/", params={"limit": 1}).status_code == 200
