@@ -60,5 +60,10 @@ openapi: sync
 	$(RUN) python -c "import json, main; print(json.dumps(main.app.openapi(), indent=2, sort_keys=True))" > openapi/v1.json
 	$(RUN) python -m tools.openapi_compat --history openapi/v1.json
 
+## bench: load Larder and a FastAPI hello world with wrk on 127.0.0.1, on SQLite and PostgreSQL,
+## at 10k and 100k recipes (BENCH_FULL=1 adds 1M); prints the table and writes bench/RESULTS.md
+bench: sync
+	$(RUN) python -m bench.run
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

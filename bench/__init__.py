@@ -1,0 +1,1 @@
+"""Larder's load benchmark (`make bench`); never run by the test suite."""

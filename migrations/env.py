@@ -37,6 +37,20 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+# Search indexes that the search_index revision creates by hand, because they are specific to one
+# database and no model can declare them: the SQLite FTS5 table (with its shadow tables, which
+# share its name as a prefix) and the PostgreSQL trigram index. Autogenerate must neither report
+# them as drift nor write revisions that drop them.
+SEARCH_TABLE_PREFIX = "recipe_search"
+SEARCH_INDEXES = frozenset({"ix_recipe_label_folded_trgm"})
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
 def configure(connection: Connection | None = None, url: str | None = None) -> None:
     dialect = connection.dialect.name if connection is not None else (url or "").split(":")[0]
     context.configure(
@@ -47,6 +61,7 @@ def configure(connection: Connection | None = None, url: str | None = None) -> N
         render_as_batch=dialect.startswith("sqlite"),
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
         literal_binds=connection is None,
     )
 

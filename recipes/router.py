@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from auth.dependencies import CurrentUser, RecipesWrite
-from recipes.dependencies import DeletableRecipe, EditableRecipe, ValidRecipe
+from recipes import reads
+from recipes.dependencies import DeletableRecipe, EditableRecipe
 from recipes.models import Recipe
 from recipes.schemas import (
     RecipeCreate,
@@ -19,8 +20,10 @@ from recipes.schemas import (
 from recipes.service import (
     MAX_KEYWORD_LENGTH,
     MIN_KEYWORD_LENGTH,
+    RecipeNotFound,
     ensure_owner,
     etag_for,
+    etag_of,
     recipe_service,
 )
 from shared.database import SessionDep
@@ -34,6 +37,7 @@ from shared.pagination import (
     decode_cursor,
     next_cursor_for,
 )
+from shared.reads import ReaderDep
 
 router = APIRouter(prefix="/recipes", tags=["recipes"])
 
@@ -45,27 +49,28 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The read routes below are the busiest in Larder. They are `async def` over a driver-level
+# reader and answer with pre-encoded JSON (see shared/reads.py for why); `response_model` still
+# documents the shape, and tests hold the bytes to RecipePublic's.
+JSON = "application/json"
+
+
 @router.get("/", response_model=Page[RecipePublic], summary="List recipes, newest first")
-def list_recipes(
-    session: SessionDep,
+async def list_recipes(
+    reader: ReaderDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
     submitter_id: Annotated[int | None, Query(description="Only this user's recipes.")] = None,
-) -> Page[RecipePublic]:
-    recipes, has_more = recipe_service.list_newest(
-        session, limit=limit, before_id=decode_cursor(cursor), submitter_id=submitter_id
+) -> Response:
+    rows, has_more = await reads.list_rows(
+        reader, limit=limit, before_id=decode_cursor(cursor), submitter_id=submitter_id
     )
-    return Page[RecipePublic](
-        results=[RecipePublic.model_validate(recipe) for recipe in recipes],
-        next_cursor=next_cursor_for(
-            [recipe.id for recipe in recipes if recipe.id], limit, has_more
-        ),
-    )
+    return Response(reads.encode_page(rows, limit=limit, has_more=has_more), media_type=JSON)
 
 
 @router.get("/search/", response_model=RecipeSearchResults, summary="Search recipes by label")
-def search_recipes(
-    session: SessionDep,
+async def search_recipes(
+    reader: ReaderDep,
     keyword: Annotated[
         str,
         Query(
@@ -75,9 +80,9 @@ def search_recipes(
         ),
     ],
     max_results: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
-) -> RecipeSearchResults:
-    recipes = recipe_service.search(session, keyword=keyword, max_results=max_results)
-    return RecipeSearchResults(results=[RecipePublic.model_validate(r) for r in recipes])
+) -> Response:
+    rows = await reads.search_rows(reader, keyword=keyword, max_results=max_results)
+    return Response(reads.encode_results(rows), media_type=JSON)
 
 
 @router.get(
@@ -91,18 +96,20 @@ def search_recipes(
         },
     },
 )
-def get_recipe(
-    recipe: ValidRecipe,
-    response: Response,
+async def get_recipe(
+    reader: ReaderDep,
+    recipe_id: Annotated[int, Path(description="The recipe's id.")],
     if_none_match: Annotated[str | None, Header()] = None,
-) -> RecipePublic | Response:
-    etag = etag_for(recipe)
+) -> Response:
+    row = await reads.get_row(reader, recipe_id=recipe_id)
+    if row is None:
+        raise RecipeNotFound(recipe_id)
+    etag = etag_of(row[0], reads.row_version(row))
     # Public data: caches may keep it but must check the ETag before reuse.
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    response.headers.update(headers)
-    return RecipePublic.model_validate(recipe)
+    return Response(reads.encode_recipe(row), media_type=JSON, headers=headers)
 
 
 IfMatch = Annotated[

@@ -8,10 +8,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
+from recipes.reads import search_plan
 from recipes.schemas import RecipeCreate, RecipeUpdate
 from shared.crud import CRUDBase
 from shared.errors import InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from shared.models import utcnow
+from shared.reads import SessionReader
 from users.models import User
 
 MIN_KEYWORD_LENGTH = 3
@@ -43,9 +45,13 @@ class RecipeChanged(PreconditionFailed):
         super().__init__("The recipe has changed since you read it; fetch it and try again")
 
 
-def etag_for(recipe: Recipe) -> str:
+def etag_of(recipe_id: int | None, version: int) -> str:
     """A strong validator that changes whenever the recipe does."""
-    return f'"{recipe.id}.{recipe.version}"'
+    return f'"{recipe_id}.{version}"'
+
+
+def etag_for(recipe: Recipe) -> str:
+    return etag_of(recipe.id, recipe.version)
 
 
 def if_match_allows(if_match: str | None, recipe: Recipe) -> bool:
@@ -77,14 +83,18 @@ class RecipeService(CRUDBase[Recipe, RecipeCreate, RecipeUpdate]):
     def search(self, session: Session, *, keyword: str, max_results: int) -> list[Recipe]:
         """Recipes whose label contains `keyword`, case-insensitively, newest first.
 
-        `%`, `_` and quotes in the keyword are plain text (escaped, and bound as a parameter).
+        Served by the search index (recipes.reads.search_plan); `%`, `_` and quotes in the
+        keyword are plain text.
         """
-        statement = (
-            select(Recipe)
-            .where(col(Recipe.label).icontains(keyword, autoescape=True))
-            .order_by(col(Recipe.id).desc())
-            .limit(max_results)
-        )
+        reader = SessionReader(session)
+        ids: list[int] = []
+        for sql, params in search_plan(reader.dialect, keyword=keyword, max_results=max_results):
+            ids = [row[0] for row in reader.fetch_sync(sql, params)]
+            if len(ids) >= max_results:
+                break
+        if not ids:
+            return []
+        statement = select(Recipe).where(col(Recipe.id).in_(ids)).order_by(col(Recipe.id).desc())
         return list(session.exec(statement))
 
     def submit(

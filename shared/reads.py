@@ -1,0 +1,170 @@
+"""Driver-level readers for the hot read routes.
+
+The ORM session costs more per request than the SQL it runs (see PERFORMANCE.md): a threadpool
+hop for the sync dependency, pool checkout with a pre-ping, building and validating objects. The
+busiest public routes instead run one hand-written SELECT through a `Reader` from an `async def`
+route and encode the rows themselves.
+
+The reader comes from `get_reader`. In production it is the process's own reader: one SQLite
+connection used on the event loop, or a small pool of asynchronous psycopg connections. When
+`get_session` is overridden (the tests do, to run each test in a rolled-back transaction), it
+reads through the overriding session's connection instead, so the routes see that transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Generator, Sequence
+from contextlib import suppress
+from typing import Annotated, Any, Protocol
+
+import psycopg
+from fastapi import Depends, Request
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from shared.database import get_session
+from shared.settings import get_database_settings
+
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+
+
+class Reader(Protocol):
+    # "sqlite" or "postgresql": which SQL text and parameter style to use.
+    dialect: str
+
+    async def fetch(self, sql: str, params: Params) -> list[Row]: ...
+
+
+class SessionReader:
+    """Reads through a Session's connection, inside whatever transaction it has open."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    def fetch_sync(self, sql: str, params: Params) -> list[Row]:
+        result = self.session.connection().exec_driver_sql(sql, tuple(params))
+        return [tuple(row) for row in result]
+
+    async def fetch(self, sql: str, params: Params) -> list[Row]:
+        return self.fetch_sync(sql, params)
+
+
+class SqliteReader:
+    """One connection per process, used on the event loop.
+
+    An SQLite read is a few microseconds of CPU with no network wait, so a thread hop would cost
+    more than it saves. Autocommit: every SELECT reads the latest committed state (WAL).
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, busy_timeout_seconds: float) -> None:
+        self.connection = sqlite3.connect(
+            path, timeout=busy_timeout_seconds, isolation_level=None, check_same_thread=False
+        )
+        self.connection.execute("PRAGMA query_only=ON")
+
+    async def fetch(self, sql: str, params: Params) -> list[Row]:
+        return self.connection.execute(sql, tuple(params)).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class PostgresReader:
+    """A small pool of asynchronous psycopg connections in autocommit mode.
+
+    Awaiting the network keeps the event loop serving other requests while PostgreSQL works, so
+    a slow query stalls only its own request. Each connection keeps one cursor and prepares
+    every statement on first use: the hot SELECTs are parsed and planned once per connection,
+    and results come back in binary, which psycopg decodes in C.
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, size: int, timeout_seconds: float) -> None:
+        self.conninfo = conninfo
+        self.timeout_seconds = timeout_seconds
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[psycopg.AsyncCursor[Any]] = []
+
+    async def fetch(self, sql: str, params: Params) -> list[Row]:
+        if self._slots.locked():
+            async with asyncio.timeout(self.timeout_seconds):
+                await self._slots.acquire()
+        else:
+            await self._slots.acquire()  # a free slot: returns at once, no timer needed
+        try:
+            cursor = self._idle.pop() if self._idle else await self._connect()
+            try:
+                await cursor.execute(sql, tuple(params), prepare=True, binary=True)
+                rows = await cursor.fetchall()
+            except BaseException:
+                # The connection may be broken or mid-query: never hand it out again.
+                with suppress(Exception):
+                    await cursor.connection.close()
+                raise
+            self._idle.append(cursor)
+            return rows
+        finally:
+            self._slots.release()
+
+    async def _connect(self) -> psycopg.AsyncCursor[Any]:
+        connection = await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, connect_timeout=max(1, int(self.timeout_seconds))
+        )
+        return connection.cursor()
+
+
+_process_reader: Reader | None = None
+_reader_loop: asyncio.AbstractEventLoop | None = None
+
+
+def process_reader() -> Reader:
+    """This process's reader, made on first use (after any fork, so never shared).
+
+    Asynchronous connections belong to the event loop that made them, so a new loop (each
+    TestClient runs its own) gets a new reader; a server runs one loop and keeps one.
+    """
+    global _process_reader, _reader_loop
+    loop = asyncio.get_running_loop()
+    if _process_reader is None or _reader_loop is not loop:
+        _process_reader, _reader_loop = _make_reader(), loop
+    return _process_reader
+
+
+def _make_reader() -> Reader:
+    settings = get_database_settings()
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise RuntimeError("the fast read path needs an SQLite file, not :memory:")
+        return SqliteReader(url.database, settings.sqlite_busy_timeout_seconds)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresReader(
+        conninfo, size=settings.db_pool_size, timeout_seconds=settings.db_pool_timeout
+    )
+
+
+async def get_reader(request: Request) -> Reader:
+    """This process's reader, or one over the session that overrides get_session.
+
+    A plain `async def`, not a yield dependency: FastAPI wraps those in a cancel scope and an
+    exit stack, which cost about a tenth of a get-by-id. An overriding generator is kept on the
+    request and finishes when the request is released; the tests' override has no teardown.
+    """
+    override = request.app.dependency_overrides.get(get_session)
+    if override is None:
+        return process_reader()
+    produced = override()
+    if isinstance(produced, Generator):
+        request.state.session_override = produced
+        return SessionReader(next(produced))
+    return SessionReader(produced)
+
+
+ReaderDep = Annotated[Reader, Depends(get_reader)]

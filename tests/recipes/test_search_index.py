@@ -1,0 +1,173 @@
+"""Search is served by an index on both databases and means what a plain substring scan means."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session
+
+from bench.labels import generate_labels
+from recipes.models import Recipe
+from recipes.service import recipe_service
+from tests.factories import make_recipe, make_user
+
+TRICKY_LABELS = (
+    "Crème brûlée",
+    "CRÈME BRÛLÉE for twelve",
+    "ÉCLAIR au café",
+    "éclair, mini",
+    "Smørrebrød",
+    "SMØRREBRØD platter",
+    "Straße Bratwurst",
+    "Strasse pretzels",
+    "ΣΟΥΒΛΆΚΙ",
+    "100% rye bread",
+    "snake_case soup",
+    "Grandma's pie",
+    'The "best" stew',
+    "Star*fruit tart",
+    "Question? Quiche",
+    "[Bracketed] bake",
+    "back\\slash bun",
+    "Pie ; DROP TABLE recipe; --",
+)
+KEYWORDS = (
+    "chicken", "CHICK", "yuzu", "crème", "CRÈME BRÛ", "brûlée", "éclair", "ÉCLAIR", "smørre",
+    "SMØRREBRØD", "STRASSE", "straße", "σουβλάκι", "0% r", "e_c", "a's", '"best"', "r*f",
+    "n? q", "ar*", "*fr", "?\" ", "[br", "ed]", "k\\s", "%%%", "___", "***", "???", "[[[",
+    "; DROP", " a ", "   ", "zzz", "with lemon", "lée", "GRILLED CHICKEN THIGHS",
+)  # fmt: skip
+
+
+def plain_scan(session: Session, keyword: str, limit: int) -> list[int]:
+    """What search must return: ids whose label contains the keyword, caseless, newest first."""
+    rows = session.execute(text("SELECT id, label FROM recipe ORDER BY id DESC")).all()
+    needle = keyword.casefold()
+    return [row.id for row in rows if needle in row.label.casefold()][:limit]
+
+
+@pytest.fixture
+def many_recipes(session: Session) -> None:
+    submitter_id = make_user().id
+    assert submitter_id is not None
+    labels = [*generate_labels(3000, seed=7), *TRICKY_LABELS]
+    random.Random(7).shuffle(labels)
+    session.add_all(
+        Recipe(label=label, source="B", url=f"https://example.com/{n}", submitter_id=submitter_id)
+        for n, label in enumerate(labels)
+    )
+    session.flush()
+
+
+def test_the_search_index_exists_after_migration(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        names = set(
+            session.execute(
+                text("SELECT name FROM sqlite_master WHERE name LIKE 'recipe_search%'")
+            ).scalars()
+        )
+        assert {
+            "recipe_search",
+            "recipe_search_after_insert",
+            "recipe_search_after_update",
+            "recipe_search_after_delete",
+        } <= names
+        sql = session.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'recipe_search'")
+        ).scalar_one()
+        assert "fts5" in sql and "trigram" in sql
+    else:
+        definition = session.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_recipe_label_folded_trgm'")
+        ).scalar_one()
+        assert "USING gin (label_folded gin_trgm_ops)" in definition
+
+
+def test_search_uses_the_index(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        steps = session.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM recipe_search "
+                "WHERE label_folded GLOB '*yuzu*' ORDER BY rowid DESC LIMIT 10"
+            )
+        ).all()
+        assert any("VIRTUAL TABLE INDEX" in str(step) for step in steps), steps
+    else:
+        # With sequential scans off the planner must still find a plan: the trigram index.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = session.execute(
+            text("EXPLAIN SELECT id FROM recipe WHERE label_folded LIKE '%yuzu%'")
+        ).scalars()
+        assert any("ix_recipe_label_folded_trgm" in line for line in plan)
+
+
+@pytest.mark.usefixtures("many_recipes")
+def test_search_agrees_with_a_plain_substring_scan(session: Session, client: TestClient) -> None:
+    for keyword in KEYWORDS:
+        for limit in (5, 100):
+            expected = plain_scan(session, keyword, limit)
+            found = recipe_service.search(session, keyword=keyword, max_results=limit)
+            assert [recipe.id for recipe in found] == expected, (keyword, limit)
+            response = client.get(
+                "/api/v1/recipes/search/", params={"keyword": keyword, "max_results": limit}
+            )
+            assert [item["id"] for item in response.json()["results"]] == expected, keyword
+
+
+def test_non_ascii_labels_match_case_insensitively(client: TestClient) -> None:
+    for label in ("Crème brûlée", "ÉCLAIR", "Smørrebrød"):
+        make_recipe(label=label)
+
+    def labels(keyword: str) -> list[str]:
+        response = client.get("/api/v1/recipes/search/", params={"keyword": keyword})
+        return [item["label"] for item in response.json()["results"]]
+
+    assert labels("CRÈME BRÛLÉE") == ["Crème brûlée"]
+    assert labels("éclair") == ["ÉCLAIR"]
+    assert labels("SMØRREBRØD") == ["Smørrebrød"]
+
+
+def _found(session: Session, keyword: str) -> list[int | None]:
+    return [recipe.id for recipe in recipe_service.search(session, keyword=keyword, max_results=10)]
+
+
+def test_inserts_updates_and_deletes_show_in_search_at_once(
+    session: Session, client: TestClient
+) -> None:
+    recipe = make_recipe(label="Quokkaberry crumble")
+    assert _found(session, "quokkaberry") == [recipe.id]
+
+    recipe.label = "Wallabyfruit crumble"
+    session.add(recipe)
+    session.flush()
+    assert _found(session, "quokkaberry") == []
+    assert _found(session, "WALLABYFRUIT") == [recipe.id]
+    api = client.get("/api/v1/recipes/search/", params={"keyword": "wallabyfruit"}).json()
+    assert [item["id"] for item in api["results"]] == [recipe.id]
+
+    session.delete(recipe)
+    session.flush()
+    assert _found(session, "wallabyfruit") == []
+
+
+def test_recipes_deleted_with_their_submitter_leave_search(session: Session) -> None:
+    user = make_user()
+    make_recipe(label="Numbatnut loaf", submitter_id=user.id)
+    session.delete(user)
+    session.flush()
+    assert _found(session, "numbatnut") == []
+
+
+def test_update_statements_refold_the_label(session: Session) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    recipe = make_recipe(label="Bilbyroot hash")
+    session.exec(update(Recipe).where(col(Recipe.id) == recipe.id).values(label="Potoroo pie"))
+    session.flush()
+
+    assert _found(session, "bilbyroot") == []
+    assert _found(session, "POTOROO") == [recipe.id]
