@@ -13,7 +13,9 @@ from auth.router import router as auth_router
 from recipes.page import router as recipes_page
 from recipes.router import router as recipes_router
 from shared.errors import install_error_handlers
+from shared.health import router as health_router
 from shared.logging import configure_logging
+from shared.metrics import router as metrics_router
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
@@ -25,7 +27,8 @@ API_PREFIX = "/api/v1"
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """What lives as long as the application: the shared store (and, later, clients)."""
-    configure_logging(get_app_settings().log_level)
+    settings = get_app_settings()
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
     async with open_store(get_redis_settings()) as store:
         app.state.store = store
         yield
@@ -46,7 +49,7 @@ def create_app() -> FastAPI:
 
     # Added innermost first: CORS wraps everything, so even error responses carry its headers.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.backend_cors_origins,
@@ -67,6 +70,8 @@ def create_app() -> FastAPI:
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
+    app.include_router(health_router)
+    app.include_router(metrics_router)
     return app
 
 

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("larder.errors")
 
@@ -70,6 +72,11 @@ class ServiceUnavailable(LarderError):
     status_code = 503
 
 
+# What a client is told to wait before retrying when a dependency (the database) is down.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = "Service temporarily unavailable"
+
+
 def _redact(error: dict[str, Any]) -> dict[str, Any]:
     """Drop the submitted value from a validation error: it may be a password or a token (a
     whole-body error would echo every field). Errors on secret fields lose their context too."""
@@ -91,6 +98,27 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached, dropped the connection, or no pooled connection came
+    free in time: a 503 the client may retry, never the SQL or the driver's message."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    # The driver's first line names the failure (refused, timed out); the statement and its
+    # parameters stay out of the log as well as out of the response.
+    logger.warning("database unavailable: %s: %s", type(cause).__name__, _first_line(cause))
+    return JSONResponse(
+        {"detail": UNAVAILABLE_DETAIL},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LarderError, larder_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(error, database_unavailable_handler)
