@@ -11,8 +11,16 @@ class ErrorResponse(BaseModel):
     detail: str = Field(description="What went wrong, for people.")
 
 
+class UnprocessableResponse(BaseModel):
+    """422: FastAPI's list of validation errors, or one message (e.g. "Invalid cursor")."""
+
+    detail: list[dict[str, Any]] | str = Field(
+        description="The validation errors (loc, msg, type), or what was wrong, for people."
+    )
+
+
 _DESCRIPTIONS = {
-    400: "The request was understood but refused.",
+    400: "The request was refused, or its body could not be parsed.",
     401: "Missing, malformed, expired or revoked bearer token.",
     403: "Signed in, but not allowed to do this.",
     404: "Nothing has this id.",
@@ -30,8 +38,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for the error codes a route can return."""
     responses: dict[int | str, dict[str, Any]] = {}
     for code in codes:
-        entry: dict[str, Any] = {"description": _DESCRIPTIONS[code]}
-        if code != 422:  # FastAPI documents its own validation error shape
-            entry["model"] = ErrorResponse
-        responses[code] = entry
+        model = UnprocessableResponse if code == 422 else ErrorResponse
+        responses[code] = {"description": _DESCRIPTIONS[code], "model": model}
     return responses
