@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --no-sync
 
-.PHONY: run serve migrate seed test lint format revision bench sync clean
+.PHONY: run serve migrate seed test lint format revision bench sync clean openapi
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -38,9 +38,10 @@ migrate: sync
 seed: sync
 	$(RUN) python -m prestart
 
-## test: the whole suite; TEST_DATABASE_URL selects the database (default: a temporary SQLite file)
+## test: the whole suite; TEST_DATABASE_URL selects the database (default: a temporary SQLite file);
+## FEATURE=recipes runs one feature's tests
 test: sync
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest $(if $(FEATURE),-m $(FEATURE)) $(PYTEST_ARGS)
 
 ## lint: ruff (lint and format) and mypy --strict
 lint: sync
@@ -57,6 +58,11 @@ revision: sync
 	@test -n "$(m)" || { echo 'usage: make revision m="what changed"'; exit 2; }
 	$(RUN) python -m prestart --no-seed
 	$(RUN) alembic revision --autogenerate -m "$(m)"
+
+## openapi: write the served OpenAPI document to openapi/v1.json (review the diff; commit it)
+openapi: sync
+	$(RUN) python -c "import json, main; print(json.dumps(main.app.openapi(), indent=2, sort_keys=True))" > openapi/v1.json
+	$(RUN) python -m tools.openapi_compat --history openapi/v1.json
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -7,11 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
+from auth.pages import router as auth_pages
 from auth.router import account_router as auth_account_router
 from auth.router import router as auth_router
+from auth.router import sso_router as auth_sso_router
+from auth.settings import get_sso_settings
 from recipes.page import router as recipes_page
 from recipes.router import router as recipes_router
+from reddit.dependencies import open_reddit
+from reddit.router import router as ideas_router
+from reddit.settings import get_reddit_settings
 from shared.errors import install_error_handlers
 from shared.health import router as health_router
 from shared.logging import configure_logging
@@ -19,23 +27,47 @@ from shared.metrics import router as metrics_router
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
+from shared.templating import SHARED_STATIC
 from users.router import router as users_router
 
 API_PREFIX = "/api/v1"
 
 
+OPENAPI_TAGS = [
+    {"name": "recipes", "description": "Recipes: read, list, search; write with `recipes:write`."},
+    {"name": "auth", "description": "Sign-up, sign-in, tokens, password reset, single sign-on."},
+    {"name": "users", "description": "Your profile and password; administration with `admin`."},
+    {"name": "ideas", "description": "Recipe ideas from Reddit, for signed-in users."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<tag>-<endpoint function>`, e.g. `recipes-get-recipe`, `auth-login`.
+
+    Generated clients name their methods after these, so they are part of the contract:
+    renaming an endpoint function is a breaking change (the OpenAPI check says so).
+    """
+    tag = str(route.tags[0]) if route.tags else "larder"
+    return f"{tag}-{route.name.replace('_', '-')}"
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """What lives as long as the application: the shared store (and, later, clients)."""
+    """What lives as long as the application: the shared store and the Reddit client."""
     settings = get_app_settings()
     configure_logging(settings.log_level, json_logs=settings.json_logs)
-    async with open_store(get_redis_settings()) as store:
+    async with (
+        open_store(get_redis_settings()) as store,
+        open_reddit(app, get_reddit_settings()),
+    ):
         app.state.store = store
         yield
 
 
 def create_app() -> FastAPI:
     settings = get_app_settings()
+    # A malformed SSO_PROVIDERS stops start-up with its message, rather than failing sign-ins.
+    get_sso_settings()
     app = FastAPI(
         title="Larder",
         summary="A recipe API: recipes, accounts and ideas.",
@@ -44,6 +76,8 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url="/redoc",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=OPENAPI_TAGS,
     )
     install_error_handlers(app)
 
@@ -66,12 +100,16 @@ def create_app() -> FastAPI:
     )
 
     app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(auth_sso_router, prefix=API_PREFIX)
     app.include_router(auth_account_router, prefix=API_PREFIX)
     app.include_router(users_router, prefix=API_PREFIX)
     app.include_router(recipes_router, prefix=API_PREFIX)
+    app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
+    app.include_router(auth_pages)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.mount("/static", StaticFiles(directory=SHARED_STATIC), name="static")
     return app
 
 

@@ -14,6 +14,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from auth import service as auth_service
+from auth.browser import Viewer as Viewer
+from auth.browser import viewer_for
 from auth.models import LoginSession
 from auth.settings import get_auth_settings
 from auth.throttle import Throttle
@@ -117,3 +119,11 @@ def get_session_revoker(session: SessionDep) -> Callable[[int], None]:
 
 
 SessionRevoker = Annotated[Callable[[int], None], Depends(get_session_revoker)]
+
+
+def get_viewer(request: Request, session: SessionDep) -> Viewer:
+    """Who is looking at a page, from the browser's session cookie (pages only, never the API)."""
+    return viewer_for(request, session)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -1,4 +1,4 @@
-"""Login sessions and their refresh tokens.
+"""Login sessions and their refresh tokens; identities at single sign-on providers.
 
 Each login (password or single sign-on) creates a session with an absolute expiry. The session
 carries a family of refresh tokens: every refresh spends the presented token and issues the
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.models import UTCDateTime, utcnow
@@ -45,3 +46,23 @@ class RefreshToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     spent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SSOIdentity(SQLModel, table=True):
+    """An account at an OpenID Connect provider, linked to a Larder user.
+
+    Found by (provider, subject): the provider's `sub` never changes, while the email there may,
+    so a linked identity keeps signing in to its user whatever the email says later.
+    """
+
+    __tablename__ = "sso_identity"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=40)
+    # OpenID Connect caps `sub` at 255 ASCII characters.
+    subject: str = Field(max_length=255)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True, nullable=False)
+    # The (verified) email the provider reported when the link was made: for support, not login.
+    email_at_link: str | None = Field(default=None, max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

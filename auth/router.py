@@ -1,19 +1,21 @@
-"""Auth routes under /api/v1/auth, and the password change under /api/v1/users/me."""
+"""Auth routes under /api/v1/auth (single sign-on under /api/v1/auth/sso), and the password
+change under /api/v1/users/me."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi import APIRouter, BackgroundTasks, Form, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import OAuth2PasswordRequestForm
 
-from auth import emails
+from auth import emails, sso, sso_accounts
 from auth import service as auth_service
 from auth.dependencies import ClientAddress, CurrentAuth, CurrentUser, LoginThrottle
 from auth.passwords import hash_password_async
 from auth.schemas import (
     AcceptedResponse,
+    LoginForm,
     PasswordChange,
     PasswordResetConfirm,
     PasswordResetRequest,
@@ -21,15 +23,18 @@ from auth.schemas import (
     SignupRequest,
     TokenResponse,
 )
+from auth.settings import get_sso_settings
 from auth.throttle import throttle_key
 from auth.tokens import create_password_reset_token
 from shared.database import SessionDep
 from shared.openapi import error_responses
+from shared.stores import StoreDep
 from users.schemas import UserCreate, UserPublic
 from users.service import user_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 account_router = APIRouter(prefix="/users", tags=["users"])
+sso_router = APIRouter(prefix="/auth/sso", tags=["auth"])
 
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
@@ -66,7 +71,7 @@ async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
     summary="Sign in with email and password (OAuth2 password form)",
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     throttle: LoginThrottle,
     address: ClientAddress,
@@ -78,7 +83,7 @@ async def login(
             session,
             email=form.username,
             password=form.password,
-            requested_scope=" ".join(form.scopes),
+            requested_scope=form.scope,
         )
     except auth_service.LoginFailed:
         await throttle.record(key)
@@ -166,3 +171,56 @@ async def change_password(body: PasswordChange, auth: CurrentAuth, session: Sess
         keep_session_id=auth.login_session.id,
     )
     return Response(status_code=NO_CONTENT)
+
+
+# Binds a sign-in to the browser that started it (HttpOnly, SameSite=Lax, callback path only).
+SSO_BINDING_COOKIE = "larder_sso"
+SSO_REDIRECT: dict[int | str, dict[str, Any]] = {
+    302: {"description": "To the provider's sign-in page (state, nonce, PKCE S256 challenge)."}
+}
+
+
+@sso_router.get(
+    "/{provider}/login",
+    status_code=status.HTTP_302_FOUND,
+    response_class=Response,
+    responses={**SSO_REDIRECT, **error_responses(404, 502, 503)},
+    summary="Start signing in with an OpenID Connect provider",
+)
+async def sso_login(provider: str, request: Request, store: StoreDep) -> Response:
+    callback = str(request.url_for("sso_callback", provider=provider))
+    started = await sso.begin(store, provider_name=provider, redirect_uri=callback)
+    response = Response(
+        status_code=status.HTTP_302_FOUND, headers={"Location": started.authorization_url}
+    )
+    response.set_cookie(
+        SSO_BINDING_COOKIE,
+        started.browser_binding,
+        max_age=get_sso_settings().sso_state_ttl_seconds,
+        path=urlsplit(callback).path,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@sso_router.get(
+    "/{provider}/callback",
+    name="sso_callback",
+    response_model=TokenResponse,
+    responses=error_responses(400, 404, 409, 502, 503),
+    summary="Finish signing in with a provider: answers like /auth/login",
+)
+async def sso_callback(
+    provider: str, request: Request, response: Response, session: SessionDep, store: StoreDep
+) -> TokenResponse:
+    identity = await sso.finish(
+        store,
+        provider_name=provider,
+        params=dict(request.query_params),
+        browser_binding=request.cookies.get(SSO_BINDING_COOKIE),
+    )
+    tokens = await run_in_threadpool(sso_accounts.sign_in, session, identity=identity)
+    response.delete_cookie(SSO_BINDING_COOKIE, path=request.url.path)
+    return _token_response(tokens)

@@ -57,6 +57,17 @@ class SignupRequest(BaseModel):
         return data
 
 
+class LoginForm(BaseModel):
+    """The OAuth2 password grant, as a urlencoded or multipart form."""
+
+    username: Annotated[str, Field(max_length=320, description="The account's email.")]
+    password: Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH)]
+    scope: Annotated[str, Field(max_length=512, description="Scopes wanted, space-separated.")] = ""
+    grant_type: Annotated[str | None, Field(pattern="^password$")] = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
 class TokenResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

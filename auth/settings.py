@@ -1,12 +1,16 @@
-"""Settings of the auth feature: token lifetimes, password hashing, throttling, mail."""
+"""Settings of the auth feature: token lifetimes, password hashing, throttling, mail, single
+sign-on providers."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.settings import register_settings_cache
@@ -56,6 +60,89 @@ class MailSettings(BaseSettings):
     emails_from: str = "Larder <no-reply@larder.local>"
 
 
+WELL_KNOWN_SUFFIX = "/.well-known/openid-configuration"
+# Provider names appear in URLs and in a login session's method ("sso:<name>", 80 characters).
+PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def is_acceptable_provider_url(url: str) -> bool:
+    """https, or plain http to the loopback interface (local development and tests)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+class SSOProvider(BaseModel):
+    """One OpenID Connect provider, as configured in SSO_PROVIDERS."""
+
+    # A misspelt key in an operator's JSON should fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    discovery_url: str
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    scopes: str = "openid email profile"
+    # Needed only when discovery_url is not <issuer>/.well-known/openid-configuration.
+    issuer: str | None = None
+
+    @field_validator("discovery_url", "issuer")
+    @classmethod
+    def secure_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_acceptable_provider_url(value):
+            raise ValueError("must be an https URL (plain http only for loopback addresses)")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def asks_for_openid(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include 'openid' (this is an OpenID Connect sign-in)")
+        return " ".join(value.split())
+
+    @model_validator(mode="after")
+    def issuer_is_known(self) -> SSOProvider:
+        if self.issuer is None and not self.discovery_url.endswith(WELL_KNOWN_SUFFIX):
+            raise ValueError(
+                f"issuer is required when discovery_url does not end with {WELL_KNOWN_SUFFIX}"
+            )
+        return self
+
+    @property
+    def expected_issuer(self) -> str:
+        """The issuer every answer must name: the mix-up defence between providers."""
+        return self.issuer or self.discovery_url.removesuffix(WELL_KNOWN_SUFFIX)
+
+
+class SSOSettings(BaseSettings):
+    model_config = _ENV_FILE
+
+    # JSON: {"google": {"discovery_url": ..., "client_id": ..., "client_secret": ...}}
+    sso_providers: dict[str, SSOProvider] = Field(default_factory=dict)
+    # How long a started sign-in may take before its state expires.
+    sso_state_ttl_seconds: int = Field(default=600, ge=30)
+    sso_http_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Provider metadata (discovery) and signing keys are fetched once per this period.
+    sso_metadata_ttl_seconds: int = Field(default=3600, ge=1)
+
+    @field_validator("sso_providers")
+    @classmethod
+    def valid_names(cls, value: dict[str, SSOProvider]) -> dict[str, SSOProvider]:
+        for name in value:
+            if not PROVIDER_NAME.match(name):
+                raise ValueError(
+                    f"provider name {name!r}: use 1-40 lower-case letters, digits, '-' or '_'"
+                )
+        return value
+
+
 @register_settings_cache
 @lru_cache
 def get_auth_settings() -> AuthSettings:
@@ -66,3 +153,9 @@ def get_auth_settings() -> AuthSettings:
 @lru_cache
 def get_mail_settings() -> MailSettings:
     return MailSettings()
+
+
+@register_settings_cache
+@lru_cache
+def get_sso_settings() -> SSOSettings:
+    return SSOSettings()

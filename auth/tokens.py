@@ -51,13 +51,14 @@ def _encode(claims: dict[str, Any]) -> str:
     return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key(), algorithms=[ALGORITHM])
 
 
-def _decode(token: str, expected_type: TokenType) -> dict[str, Any]:
+def _decode(token: str, expected_type: TokenType, *, leeway: int = 0) -> dict[str, Any]:
     settings = get_auth_settings()
     try:
         decoded = jwt.decode(token, _key(), algorithms=[ALGORITHM])
         if decoded.header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected algorithm")
         registry = jwt.JWTClaimsRegistry(
+            leeway=leeway,
             iss={"essential": True, "value": settings.jwt_issuer},
             aud={"essential": True, "value": settings.jwt_audience},
             sub={"essential": True},
@@ -93,8 +94,13 @@ def create_access_token(*, user_id: int, session_id: str, scopes: frozenset[str]
     return _encode(claims)
 
 
-def read_access_token(token: str) -> AccessClaims:
-    claims = _decode(token, "access")
+def read_access_token(token: str, *, expired_for_at_most: int = 0) -> AccessClaims:
+    """The claims of a valid access token.
+
+    `expired_for_at_most` (seconds) also accepts a token that expired that recently; only the
+    browser's cookie session uses it, to renew the token of a login session that is still live.
+    """
+    claims = _decode(token, "access", leeway=expired_for_at_most)
     session_id, scope, subject = claims.get("sid"), claims.get("scope"), claims["sub"]
     if not isinstance(session_id, str) or not isinstance(scope, str):
         raise InvalidToken("missing session or scope")

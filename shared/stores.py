@@ -44,6 +44,14 @@ class Store(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def take(self, key: str) -> bytes | None:
+        """Read and delete a value in one step: of two callers taking one key, one gets it.
+
+        For single-use values (sign-in state): a get followed by a delete would let two
+        concurrent requests both read the value before either deletes it.
+        """
+        ...
+
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         """Count one hit in a fixed window that starts at the key's first hit.
 
@@ -132,17 +140,23 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    async def take(self, key: str) -> bytes | None:
+        entry = self._live(key, self._clock())
+        if entry is None:
+            return None
+        del self._entries[key]
+        value = entry.value
+        return str(value).encode() if isinstance(value, int) else value
+
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         _check_ttl(window_seconds)
         now = self._clock()
         entry = self._live(key, now)
         if entry is None:
-            entry = _Entry(1, now + window_seconds)
-            self._put(key, entry)
-        else:
-            entry.value = int(entry.value) + 1
-        # (now + w) - now can exceed w by a rounding error; never report more than the window.
-        return cast(int, entry.value), min(window_seconds, entry.expires_at - now)
+            self._put(key, _Entry(1, now + window_seconds))
+            return 1, window_seconds
+        entry.value = int(entry.value) + 1
+        return entry.value, entry.expires_at - now
 
     async def count(self, key: str) -> tuple[int, float]:
         now = self._clock()
@@ -225,6 +239,16 @@ class RedisStore:
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    async def take(self, key: str) -> bytes | None:
+        try:
+            # GETDEL (Redis 6.2+) reads and deletes atomically on the server.
+            value = await self._redis.getdel(self._key(key))
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
+
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         _check_ttl(window_seconds)
         try:
@@ -269,8 +293,8 @@ async def open_store(settings: RedisSettings) -> AsyncIterator[Store]:
         await store.close()
 
 
-def get_store(request: Request) -> Store:
-    """The store the application opened at start-up."""
+async def get_store(request: Request) -> Store:
+    """The store the application opened at start-up (async: no threadpool hop per request)."""
     app = cast(FastAPI, request.app)
     return cast(Store, app.state.store)
 

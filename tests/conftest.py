@@ -23,6 +23,9 @@ os.environ.pop("SMTP_HOST", None)
 # A lighter argon2id profile keeps the suite fast; the production profile is tested on its own.
 os.environ.setdefault("ARGON2_MEMORY_KIB", "8192")
 os.environ.setdefault("ARGON2_TIME_COST", "1")
+# Nothing listens on the loopback discard port: a test that forgets to point the ideas feature at
+# its fake Reddit fails fast instead of reaching the real one.
+os.environ["REDDIT_BASE_URL"] = "http://127.0.0.1:9"
 
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
@@ -108,3 +111,19 @@ def fresh_settings() -> Iterator[None]:
     yield
     clear_settings_caches()
     reset_password_caches()
+
+
+FEATURES = ("recipes", "users", "auth", "reddit", "shared")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the feature whose folder it lives in (`make test FEATURE=auth`).
+
+    Tests directly under tests/ exercise the platform (migrations, pre-start, architecture)
+    and count as `shared`.
+    """
+    tests_root = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(tests_root)
+        folder = relative.parts[0] if len(relative.parts) > 1 else "shared"
+        item.add_marker(getattr(pytest.mark, folder if folder in FEATURES else "shared"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -44,3 +45,25 @@ def signup(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> 
     assert response.status_code == 201, response.text
     user: dict[str, Any] = response.json()
     return user
+
+
+_FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    match = _FORM_TOKEN.search(html)
+    assert match is not None, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def page_login(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> str:
+    """Sign a browser-like client in through the /login form; returns its session's CSRF token."""
+    token = form_token(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return form_token(client.get("/recipes/new").text)

@@ -28,9 +28,12 @@ from sqlmodel import Session
 
 from auth.service import available_scopes, start_session
 from main import create_app
+from reddit.settings import get_reddit_settings
 from shared.database import get_session
+from shared.settings import clear_settings_caches
 from shared.stores import MemoryStore
 from tests.factories import make_user
+from tests.reddit.fake_reddit import serve_fake_reddit
 from users.models import User
 
 # Per operation and generation mode; enough to find the classic mistakes in seconds.
@@ -51,8 +54,23 @@ schema.config.generation.update(
 )
 
 
+@pytest.fixture(scope="module")
+def fake_reddit_url() -> Iterator[str]:
+    with serve_fake_reddit() as (_fake, url):
+        yield url
+
+
 @pytest.fixture(autouse=True)
-def app_on_the_test_transaction(session: Session) -> Iterator[None]:
+def ideas_from_a_fake_reddit(monkeypatch: pytest.MonkeyPatch, fake_reddit_url: str) -> None:
+    """The ideas routes fetch from a fake Reddit on a loopback port, never the real one."""
+    monkeypatch.setenv("REDDIT_BASE_URL", fake_reddit_url)
+    monkeypatch.setenv("REDDIT_SUBREDDITS", "recipes,easyrecipes")
+    clear_settings_caches()
+    get_reddit_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def app_on_the_test_transaction(session: Session, ideas_from_a_fake_reddit: None) -> Iterator[None]:
     def rolled_back_session() -> Iterator[Session]:
         try:
             yield session

@@ -164,7 +164,7 @@ def test_garbage_cursor_is_422(client: TestClient) -> None:
         assert response.json() == {"detail": "Invalid cursor"}
 
 
-def _search(client: TestClient, keyword: str, **params: object) -> list[str]:
+def _search(client: TestClient, keyword: str, **params: str | int) -> list[str]:
     response = client.get("/api/v1/recipes/search/", params={"keyword": keyword, **params})
     assert response.status_code == 200, response.text
     return [item["label"] for item in response.json()["results"]]

@@ -1,0 +1,66 @@
+"""Ideas routes under /api/v1/ideas."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from auth.dependencies import CurrentUser
+from reddit.dependencies import IdeasServiceDep
+from reddit.schemas import MAX_LIMIT, IdeasResponse, TimeFilter
+from reddit.service import Ideas
+
+router = APIRouter(prefix="/ideas", tags=["ideas"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_401_UNAUTHORIZED: {
+        "description": "No valid bearer token.",
+        "content": {"application/json": {"example": {"detail": "Not authenticated"}}},
+    },
+    status.HTTP_422_UNPROCESSABLE_CONTENT: {
+        "description": "`t` or `limit` is out of range.",
+    },
+    status.HTTP_502_BAD_GATEWAY: {
+        "description": "No subreddit could be fetched.",
+        "content": {
+            "application/json": {
+                "example": {"detail": "Reddit could not be reached (recipes: timeout)"}
+            }
+        },
+    },
+}
+
+
+@router.get(
+    "/",
+    response_model=IdeasResponse,
+    summary="Top posts of the recipe subreddits",
+    responses=RESPONSES,
+)
+async def list_ideas(
+    _user: CurrentUser,
+    ideas: IdeasServiceDep,
+    t: Annotated[TimeFilter, Query(description="The period to rank posts over.")] = "week",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per subreddit (1-25).")] = 5,
+) -> Response:
+    """Each configured subreddit's top posts, fetched concurrently and cached.
+
+    A subreddit that fails or times out is listed in `errors` with a short reason; the others
+    are still served. When every subreddit fails the answer is 502.
+    """
+    return render(await ideas.top_posts(t=t, limit=limit))
+
+
+def render(ideas: Ideas) -> Response:
+    """The IdeasResponse body, spliced from the cached JSON arrays of posts.
+
+    Posts were validated when they came from Reddit and are cached as JSON; parsing them and
+    serialising them again on every request would cost more than the rest of the route.
+    """
+    results = b",".join(
+        json.dumps(name).encode() + b":" + posts for name, posts in ideas.results.items()
+    )
+    body = b'{"results":{%s},"errors":%s}' % (results, json.dumps(ideas.errors).encode())
+    return Response(body, media_type="application/json")
