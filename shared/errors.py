@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("larder.errors")
@@ -61,7 +61,17 @@ class PreconditionFailed(LarderError):
 
 
 class InvalidInput(LarderError):
+    """Input that passed FastAPI's validation but not the service's. Answered in FastAPI's own
+    422 shape (a list of errors with loc, msg and type), the one the OpenAPI document declares,
+    so clients parse every 422 the same way."""
+
     status_code = 422
+    loc: tuple[str, ...] = ("body",)
+
+    def __init__(self, detail: str, *, loc: tuple[str, ...] | None = None) -> None:
+        super().__init__(detail)
+        if loc is not None:
+            self.loc = loc
 
 
 class TooManyRequests(LarderError):
@@ -87,8 +97,11 @@ def _redact(error: dict[str, Any]) -> dict[str, Any]:
 
 async def larder_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LarderError)  # noqa: S101 - registered for LarderError only
+    detail: Any = exc.detail
+    if isinstance(exc, InvalidInput):
+        detail = [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
     return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=dict(exc.headers or {})
+        {"detail": detail}, status_code=exc.status_code, headers=dict(exc.headers or {})
     )
 
 
@@ -117,8 +130,19 @@ async def database_unavailable_handler(_request: Request, exc: Exception) -> JSO
     )
 
 
+async def invalid_data_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot hold (an id beyond its integer range, a NUL byte in text)
+    is the client's mistake: 422 in FastAPI's shape, without the driver's message."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    logger.info("database refused a value: %s", type(cause).__name__)
+    msg = "A value is out of range or invalid"
+    detail = [{"loc": ["request"], "msg": msg, "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LarderError, larder_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     for error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(error, database_unavailable_handler)
+    app.add_exception_handler(DataError, invalid_data_handler)
