@@ -8,12 +8,18 @@ import uuid
 from contextlib import ExitStack
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col
 
+from tests.helpers import LIVE_EMAIL_DOMAIN, live_email
+from tests.reddit.fake_reddit import serve_fake_reddit
 from tests.servers import run_server, server_env
+from users.models import User
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LOGIN = "/api/v1/auth/login"
+SIGNUP = "/api/v1/auth/signup"
+IDEAS = "/api/v1/ideas/?t=week&limit=3"
 
 
 def test_the_login_throttle_is_shared_by_two_processes(engine: Engine) -> None:
@@ -43,5 +49,39 @@ def test_the_login_throttle_is_shared_by_two_processes(engine: Engine) -> None:
         assert b.post(LOGIN, data=other).status_code == 400
 
 
-# The ideas cache (issue 5) is shared the same way, through the same store; its two-process
-# test joins this module once the ideas feature is on main.
+def test_the_ideas_cache_is_shared_by_two_processes(engine: Engine) -> None:
+    with serve_fake_reddit() as (fake, reddit_url):
+        env = server_env(
+            REDIS_URL=REDIS_URL,
+            REDIS_KEY_PREFIX=f"larder-test-{uuid.uuid4().hex}:",
+            REDDIT_BASE_URL=reddit_url,
+            REDDIT_SUBREDDITS="recipes,easyrecipes",
+        )
+        command = [sys.executable, "-m", "uvicorn", "main:app", "--port", "{port}"]
+        with ExitStack() as stack:
+            first = stack.enter_context(run_server(command=command, env=env))
+            second = stack.enter_context(run_server(command=command, env=env))
+            stack.callback(_delete_live_users, engine)
+            email = live_email()
+            a = stack.enter_context(httpx.Client(base_url=first.base_url, timeout=10))
+            b = stack.enter_context(httpx.Client(base_url=second.base_url, timeout=10))
+            password = "a long enough password for tests"
+            assert a.post(SIGNUP, json={"email": email, "password": password}).status_code == 201
+            token = a.post(LOGIN, data={"username": email, "password": password}).json()
+            auth = {"Authorization": f"Bearer {token['access_token']}"}
+
+            warmed = a.get(IDEAS, headers=auth)
+            assert warmed.status_code == 200, warmed.text
+            fetched = len(fake.requests)
+            assert fetched == 2  # one per subreddit
+            # The other process answers from the cache the first one filled.
+            served = b.get(IDEAS, headers=auth)
+            assert served.status_code == 200
+            assert served.json() == warmed.json()
+            assert len(fake.requests) == fetched
+
+
+def _delete_live_users(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.exec(delete(User).where(col(User.email).endswith(LIVE_EMAIL_DOMAIN)))
+        session.commit()
