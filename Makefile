@@ -27,6 +27,10 @@ run: sync
 	$(RUN) python -m prestart
 	$(RUN) uvicorn main:app --host $(HOST) --port $(PORT) --no-server-header
 
+## serve: production serving, WEB_CONCURRENCY workers (default: CPU count); run `make migrate` first
+serve: sync
+	HOST=$(HOST) PORT=$(PORT) $(if $(WORKERS),WEB_CONCURRENCY=$(WORKERS)) $(RUN) python -m serve
+
 ## migrate: wait for the database and upgrade it to the latest revision (no seeding)
 migrate: sync
 	$(RUN) python -m prestart --no-seed

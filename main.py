@@ -21,7 +21,9 @@ from reddit.dependencies import open_reddit
 from reddit.router import router as ideas_router
 from reddit.settings import get_reddit_settings
 from shared.errors import install_error_handlers
+from shared.health import router as health_router
 from shared.logging import configure_logging
+from shared.metrics import router as metrics_router
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
@@ -52,7 +54,8 @@ def operation_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """What lives as long as the application: the shared store and the Reddit client."""
-    configure_logging(get_app_settings().log_level)
+    settings = get_app_settings()
+    configure_logging(settings.log_level, json_logs=settings.json_logs)
     async with (
         open_store(get_redis_settings()) as store,
         open_reddit(app, get_reddit_settings()),
@@ -80,7 +83,7 @@ def create_app() -> FastAPI:
 
     # Added innermost first: CORS wraps everything, so even error responses carry its headers.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.backend_cors_origins,
@@ -104,6 +107,8 @@ def create_app() -> FastAPI:
     app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     app.include_router(auth_pages)
+    app.include_router(health_router)
+    app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=SHARED_STATIC), name="static")
     return app
 

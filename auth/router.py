@@ -52,7 +52,7 @@ def _token_response(tokens: auth_service.IssuedTokens) -> TokenResponse:
     "/signup",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 422),
+    responses=error_responses(400, 409, 422),
     summary="Create an account",
 )
 async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
@@ -122,7 +122,7 @@ def me(user: CurrentUser) -> UserPublic:
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AcceptedResponse,
-    responses=error_responses(422, 429, 503),
+    responses=error_responses(400, 422, 429, 503),
     summary="Email a password reset link (always 202)",
 )
 async def request_password_reset(

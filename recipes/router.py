@@ -147,7 +147,7 @@ def my_recipes(
     "/",
     response_model=RecipePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(400, 401, 403, 422),
     summary="Add a recipe",
 )
 def create_recipe(
@@ -167,7 +167,7 @@ def create_recipe(
 @router.put(
     "/",
     response_model=RecipePublic,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 422),
     summary="Change a recipe's label (the id is in the body)",
 )
 def update_recipe_label(
@@ -182,7 +182,7 @@ def update_recipe_label(
 @router.patch(
     "/{recipe_id}",
     response_model=RecipePublic,
-    responses=error_responses(401, 403, 404, 412, 422),
+    responses=error_responses(400, 401, 403, 404, 412, 422),
     summary="Change some of a recipe's fields (If-Match honoured)",
 )
 def patch_recipe(

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -50,7 +51,8 @@ class RecipeCreate(BaseModel):
     source: Source
     url: HttpUrl
     # Defaults to the caller; only a superuser may submit for someone else.
-    submitter_id: int | None = None
+    # Strict: `false` or `"7"` is a mistake, not user 0 or 7.
+    submitter_id: StrictInt | None = None
 
 
 class RecipeUpdate(BaseModel):
@@ -76,7 +78,7 @@ class RecipeUpdateLabel(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"id": 1, "label": "New label"}]})
 
-    id: int
+    id: StrictInt
     label: Label
 
 

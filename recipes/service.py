@@ -37,7 +37,9 @@ class SubmitAsSomeoneElse(PermissionDenied):
 
 class UnknownSubmitter(InvalidInput):
     def __init__(self, user_id: int) -> None:
-        super().__init__(f"submitter_id {user_id} does not name a user")
+        super().__init__(
+            f"submitter_id {user_id} does not name a user", loc=("body", "submitter_id")
+        )
 
 
 class RecipeChanged(PreconditionFailed):

@@ -20,8 +20,9 @@ ModelT = TypeVar("ModelT", bound=SQLModel)
 CreateT = TypeVar("CreateT", bound=BaseModel)
 UpdateT = TypeVar("UpdateT", bound=BaseModel)
 
-# Ids past this do not fit a 64-bit key; looking them up would fail on PostgreSQL.
-MAX_ID = 2**63 - 1
+# Keys are INTEGER columns (32-bit on PostgreSQL): looking up a larger id would fail there with
+# "integer out of range" instead of finding nothing.
+MAX_ID = 2**31 - 1
 
 
 class CRUDBase(Generic[ModelT, CreateT, UpdateT]):

@@ -3,7 +3,8 @@
 SQLite (the embedded default) gets foreign keys, WAL, a busy timeout and write transactions that
 take the write lock when they begin, so concurrent writers queue instead of failing with
 "database is locked" half-way through. PostgreSQL gets a pool with pre-ping, so connections
-dropped by a database restart are replaced instead of failing a request.
+dropped by a database restart are replaced instead of failing a request, and a short connect
+timeout, so an unreachable database fails fast (shared/errors.py turns that into a 503).
 """
 
 from __future__ import annotations
@@ -28,20 +29,27 @@ def build_engine(settings: DatabaseSettings) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={
                 "check_same_thread": False,
                 "timeout": settings.sqlite_busy_timeout_seconds,
             },
+            # Bounded like PostgreSQL's pool, so exhaustion is a prompt 503, not a long wait.
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
         )
         _configure_sqlite(engine, settings)
         return engine
     return create_engine(
         url,
+        # Errors and logs never show bound values (password hashes, tokens, emails).
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        connect_args={"connect_timeout": 5},
+        connect_args={"connect_timeout": settings.db_connect_timeout_seconds},
     )
 
 

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("larder.errors")
 
@@ -59,7 +61,17 @@ class PreconditionFailed(LarderError):
 
 
 class InvalidInput(LarderError):
+    """Input that passed FastAPI's validation but not the service's. Answered in FastAPI's own
+    422 shape (a list of errors with loc, msg and type), the one the OpenAPI document declares,
+    so clients parse every 422 the same way."""
+
     status_code = 422
+    loc: tuple[str, ...] = ("body",)
+
+    def __init__(self, detail: str, *, loc: tuple[str, ...] | None = None) -> None:
+        super().__init__(detail)
+        if loc is not None:
+            self.loc = loc
 
 
 class TooManyRequests(LarderError):
@@ -68,6 +80,24 @@ class TooManyRequests(LarderError):
 
 class ServiceUnavailable(LarderError):
     status_code = 503
+
+
+# What a client is told to wait before retrying when a dependency (the database) is down.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_DETAIL = "Service temporarily unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """Raised by code that talks to the database driver directly (the fast read path); the
+    SQLAlchemy paths are mapped by `database_unavailable_handler` below."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE_DETAIL, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class DatabaseRefusedValue(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("A value is out of range or invalid", loc=("request",))
 
 
 def _redact(error: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +110,11 @@ def _redact(error: dict[str, Any]) -> dict[str, Any]:
 
 async def larder_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LarderError)  # noqa: S101 - registered for LarderError only
+    detail: Any = exc.detail
+    if isinstance(exc, InvalidInput):
+        detail = [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
     return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=dict(exc.headers or {})
+        {"detail": detail}, status_code=exc.status_code, headers=dict(exc.headers or {})
     )
 
 
@@ -91,6 +124,38 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached, dropped the connection, or no pooled connection came
+    free in time: a 503 the client may retry, never the SQL or the driver's message."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    # The driver's first line names the failure (refused, timed out); the statement and its
+    # parameters stay out of the log as well as out of the response.
+    logger.warning("database unavailable: %s: %s", type(cause).__name__, _first_line(cause))
+    return JSONResponse(
+        {"detail": UNAVAILABLE_DETAIL},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def invalid_data_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot hold (an id beyond its integer range, a NUL byte in text)
+    is the client's mistake: 422 in FastAPI's shape, without the driver's message."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    logger.info("database refused a value: %s", type(cause).__name__)
+    msg = "A value is out of range or invalid"
+    detail = [{"loc": ["request"], "msg": msg, "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LarderError, larder_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(error, database_unavailable_handler)
+    app.add_exception_handler(DataError, invalid_data_handler)

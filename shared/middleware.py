@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids, timing, security headers, body limits, last-resort 500.
+"""Pure ASGI middleware: request ids, timing, security headers, metrics and access log, body
+limits, last-resort 500.
 
 Written against the raw ASGI interface rather than `BaseHTTPMiddleware`, which costs a task and
 a stream per request on the hot path.
@@ -16,8 +17,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import request_id_var
+from shared.metrics import observe, route_template
 
 logger = logging.getLogger("larder.requests")
+access_logger = logging.getLogger("larder.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._~:@+=-]{1,64}$")
@@ -49,15 +52,18 @@ def _json_response_start(status: int, extra: list[tuple[bytes, bytes]]) -> Messa
 
 
 class RequestContextMiddleware:
-    """Adds X-Request-ID, X-Process-Time and the security headers to every response.
+    """Adds X-Request-ID, X-Process-Time and the security headers to every response, and
+    observes every request once: the Prometheus figures (shared/metrics.py) and one access log
+    line (method, route template, status, duration, request id, client).
 
     It is also the last resort for unexpected exceptions: they become a generic 500 that names
     the request id and says nothing about the internals. It sits inside the CORS middleware, so
     those 500s still carry CORS headers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,12 +73,14 @@ class RequestContextMiddleware:
         request_id = pick_request_id(scope["headers"])
         token = request_id_var.set(request_id)
         is_api = scope["path"].startswith("/api/")
+        status = 500
         response_started = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal response_started
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
+                status = message["status"]
                 headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
                 names = {name.lower() for name, _ in headers}
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
@@ -96,7 +104,31 @@ class RequestContextMiddleware:
             await send_with_headers(_json_response_start(500, []))
             await send({"type": "http.response.body", "body": body})
         finally:
+            self._observe(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        method: str = scope["method"]
+        route = route_template(scope)
+        observe(method, route, status, seconds)
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):
+            duration_ms = round(seconds * 1000, 2)
+            client = scope.get("client")
+            access_logger.info(
+                "%s %s %d %.2fms",
+                method,
+                scope["path"],
+                status,
+                duration_ms,
+                extra={
+                    "method": method,
+                    "route": route,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "client": client[0] if client else None,
+                },
+            )
 
 
 class _BodyTooLarge(HTTPException):

@@ -12,7 +12,7 @@ class ErrorResponse(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "The request was understood but refused.",
+    400: "The request was refused, or its body could not be parsed.",
     401: "Missing, malformed, expired or revoked bearer token.",
     403: "Signed in, but not allowed to do this.",
     404: "Nothing has this id.",
@@ -32,7 +32,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     for code in codes:
         if code == 422:
             # FastAPI documents 422 itself, with its validation error schema, on every route
-            # that takes input; an entry here would replace that schema.
+            # that takes input; an entry here would replace that schema. Larder's own 422s
+            # (shared.errors.InvalidInput) are answered in that same shape.
             continue
         responses[code] = {"description": _DESCRIPTIONS[code], "model": ErrorResponse}
     return responses

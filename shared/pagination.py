@@ -40,7 +40,7 @@ class Page(BaseModel, Generic[T]):
 
 class InvalidCursor(InvalidInput):
     def __init__(self) -> None:
-        super().__init__("Invalid cursor")
+        super().__init__("Invalid cursor", loc=("query", "cursor"))
 
 
 def encode_cursor(last_id: int) -> str:

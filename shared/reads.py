@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from shared.database import get_session
+from shared.errors import DatabaseRefusedValue, DatabaseUnavailable
 from shared.settings import get_database_settings
 
 Row = tuple[Any, ...]
@@ -69,7 +70,10 @@ class SqliteReader:
         self.connection.execute("PRAGMA query_only=ON")
 
     async def fetch(self, sql: str, params: Params) -> list[Row]:
-        return self.connection.execute(sql, tuple(params)).fetchall()
+        try:
+            return self.connection.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise DatabaseUnavailable from exc
 
     def close(self) -> None:
         self.connection.close()
@@ -86,13 +90,27 @@ class PostgresReader:
 
     dialect = "postgresql"
 
-    def __init__(self, conninfo: str, size: int, timeout_seconds: float) -> None:
+    def __init__(
+        self, conninfo: str, size: int, timeout_seconds: float, connect_timeout_seconds: float
+    ) -> None:
         self.conninfo = conninfo
         self.timeout_seconds = timeout_seconds
+        self.connect_timeout_seconds = connect_timeout_seconds
         self._slots = asyncio.Semaphore(size)
         self._idle: list[psycopg.AsyncCursor[Any]] = []
 
     async def fetch(self, sql: str, params: Params) -> list[Row]:
+        """Rows of one SELECT. An unreachable database or a full pool that frees no connection
+        within the pool timeout is a DatabaseUnavailable (503); a value PostgreSQL cannot hold
+        (a NUL byte in text) is a 422."""
+        try:
+            return await self._fetch(sql, params)
+        except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError) as exc:
+            raise DatabaseUnavailable from exc
+        except psycopg.DataError as exc:
+            raise DatabaseRefusedValue from exc
+
+    async def _fetch(self, sql: str, params: Params) -> list[Row]:
         if self._slots.locked():
             async with asyncio.timeout(self.timeout_seconds):
                 await self._slots.acquire()
@@ -115,7 +133,9 @@ class PostgresReader:
 
     async def _connect(self) -> psycopg.AsyncCursor[Any]:
         connection = await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True, connect_timeout=max(1, int(self.timeout_seconds))
+            self.conninfo,
+            autocommit=True,
+            connect_timeout=max(1, int(self.connect_timeout_seconds)),
         )
         return connection.cursor()
 
@@ -146,7 +166,10 @@ def _make_reader() -> Reader:
         return SqliteReader(url.database, settings.sqlite_busy_timeout_seconds)
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return PostgresReader(
-        conninfo, size=settings.db_pool_size, timeout_seconds=settings.db_pool_timeout
+        conninfo,
+        size=settings.db_pool_size,
+        timeout_seconds=settings.db_pool_timeout,
+        connect_timeout_seconds=settings.db_connect_timeout_seconds,
     )
 
 

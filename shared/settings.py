@@ -7,6 +7,7 @@ cache after changing the environment.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,16 @@ class AppSettings(BaseSettings):
     # Requests whose body is larger than this are refused with 413 before they are read.
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    # "json" (one object per line) or "text"; unset means json in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    # One log line per request (method, route, status, duration, request id).
+    access_log: bool = True
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is None:
+            return self.environment == "production"
+        return self.log_format == "json"
 
     @field_validator("backend_cors_origins", mode="before")
     @classmethod
@@ -76,6 +87,9 @@ class DatabaseSettings(BaseSettings):
     db_pool_timeout: float = 5.0
     # Seconds an SQLite writer waits for the write lock held by another process.
     sqlite_busy_timeout_seconds: float = 5.0
+    # Seconds to wait for a new PostgreSQL connection (libpq counts anything under 2 as 2), so
+    # an unreachable database becomes a prompt 503 instead of a hung request.
+    db_connect_timeout_seconds: int = Field(default=2, ge=1)
     db_connect_retries: int = 30
     db_connect_retry_seconds: float = 1.0
 
@@ -108,6 +122,21 @@ class RedisSettings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+class ServerSettings(BaseSettings):
+    """How `make serve` runs the server (read by serve.py, not by the application)."""
+
+    model_config = _ENV_FILE
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Worker processes; the conventional name, read by uvicorn and gunicorn alike.
+    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated, or *).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # On SIGTERM, seconds that requests in flight get to finish before they are cut off.
+    graceful_shutdown_seconds: int = Field(default=30, ge=0)
+
+
 @lru_cache
 def get_app_settings() -> AppSettings:
     return AppSettings()
@@ -123,7 +152,17 @@ def get_redis_settings() -> RedisSettings:
     return RedisSettings()
 
 
-_settings_caches: list[Any] = [get_app_settings, get_database_settings, get_redis_settings]
+@lru_cache
+def get_server_settings() -> ServerSettings:
+    return ServerSettings()
+
+
+_settings_caches: list[Any] = [
+    get_app_settings,
+    get_database_settings,
+    get_redis_settings,
+    get_server_settings,
+]
 
 
 def register_settings_cache(getter: Any) -> Any:

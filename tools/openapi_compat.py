@@ -185,9 +185,10 @@ def compare(old: Schema, new: Schema) -> list[Change]:
 
 
 def committed_versions(path: str) -> list[Schema]:
-    """Every committed version of `path`, oldest first."""
+    """Every version of `path` committed on this branch (first parents: merged branches count
+    as one change), oldest first."""
     commits = subprocess.run(  # noqa: S603
-        ["git", "log", "--format=%H", "--reverse", "--", path],  # noqa: S607
+        ["git", "log", "--first-parent", "--format=%H", "--reverse", "--", path],  # noqa: S607
         capture_output=True,
         text=True,
         check=True,

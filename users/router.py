@@ -16,7 +16,7 @@ from users.service import user_service
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-SIGNED_IN: dict[int | str, dict[str, Any]] = error_responses(401, 422)
+SIGNED_IN: dict[int | str, dict[str, Any]] = error_responses(400, 401, 422)
 ADMIN_ONLY: dict[int | str, dict[str, Any]] = error_responses(401, 403, 422)
 
 
@@ -51,7 +51,7 @@ def get_user(_admin: Admin, user: ValidUser) -> UserPublic:
 @router.patch(
     "/{user_id}",
     response_model=UserPublic,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 422),
     summary="Change a user (deactivating ends all their sessions)",
 )
 def update_user(

@@ -58,7 +58,7 @@ def test_unknown_recipe_is_404_with_the_contract_message(client: TestClient) -> 
 
 
 def test_out_of_range_ids_are_404_not_errors(client: TestClient) -> None:
-    for recipe_id in ("0", "-5", str(2**63), str(10**30)):
+    for recipe_id in ("0", "-5", str(2**31), str(2**63), str(10**30)):
         response = client.get(f"/api/v1/recipes/{recipe_id}")
         assert response.status_code == 404, recipe_id
         assert response.json() == {"detail": f"Recipe with ID {recipe_id} not found"}
@@ -161,7 +161,9 @@ def test_garbage_cursor_is_422(client: TestClient) -> None:
     for cursor in ("not-a-cursor", "WzEsLTFd", "eyJhIjoxfQ", "%%%"):
         response = client.get("/api/v1/recipes/", params={"cursor": cursor})
         assert response.status_code == 422, cursor
-        assert response.json() == {"detail": "Invalid cursor"}
+        assert response.json() == {
+            "detail": [{"loc": ["query", "cursor"], "msg": "Invalid cursor", "type": "value_error"}]
+        }
 
 
 def _search(client: TestClient, keyword: str, **params: str | int) -> list[str]:
@@ -239,3 +241,10 @@ def test_recipes_deleted_with_their_submitter(session: Session) -> None:
     session.flush()
     session.expunge_all()
     assert session.get(Recipe, recipe_id) is None
+
+
+def test_a_nul_byte_in_a_search_is_422_not_a_server_error(client: TestClient) -> None:
+    # PostgreSQL text cannot hold NUL; the database's refusal is the client's 422.
+    response = client.get("/api/v1/recipes/search/", params={"keyword": "chi\x00cken"})
+    assert response.status_code in {200, 422}
+    assert response.status_code != 500
