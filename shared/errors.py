@@ -87,6 +87,13 @@ RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_DETAIL = "Service temporarily unavailable"
 
 
+def log_database_unavailable(exc: BaseException) -> None:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    # The driver's first line names the failure (refused, timed out); the statement and its
+    # parameters stay out of the log as well as out of the response.
+    logger.warning("database unavailable: %s: %s", type(cause).__name__, _first_line(cause))
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     """Raised by code that talks to the database driver directly (the fast read path); the
     SQLAlchemy paths are mapped by `database_unavailable_handler` below."""
@@ -132,10 +139,7 @@ def _first_line(exc: BaseException) -> str:
 async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached, dropped the connection, or no pooled connection came
     free in time: a 503 the client may retry, never the SQL or the driver's message."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    # The driver's first line names the failure (refused, timed out); the statement and its
-    # parameters stay out of the log as well as out of the response.
-    logger.warning("database unavailable: %s: %s", type(cause).__name__, _first_line(cause))
+    log_database_unavailable(exc)
     return JSONResponse(
         {"detail": UNAVAILABLE_DETAIL},
         status_code=503,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from shared.database import get_session
-from shared.errors import DatabaseRefusedValue, DatabaseUnavailable
+from shared.errors import DatabaseRefusedValue, DatabaseUnavailable, log_database_unavailable
 from shared.settings import get_database_settings
 
 Row = tuple[Any, ...]
@@ -73,6 +73,7 @@ class SqliteReader:
         try:
             return self.connection.execute(sql, tuple(params)).fetchall()
         except sqlite3.OperationalError as exc:
+            log_database_unavailable(exc)
             raise DatabaseUnavailable from exc
 
     def close(self) -> None:
@@ -106,6 +107,7 @@ class PostgresReader:
         try:
             return await self._fetch(sql, params)
         except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError) as exc:
+            log_database_unavailable(exc)
             raise DatabaseUnavailable from exc
         except psycopg.DataError as exc:
             raise DatabaseRefusedValue from exc
