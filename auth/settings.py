@@ -31,8 +31,11 @@ class AuthSettings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_parallelism: int = Field(default=1, ge=1)
-    # Hashes computed at once; more would only queue for the same cores.
-    password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # Hashes computed at once. One core is left to the event loop (and the database), so a
+    # burst of logins cannot stall every other request; more would only queue for the cores.
+    password_hash_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) - 1), ge=1
+    )
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)

@@ -19,7 +19,10 @@ import urllib.request
 from sqlalchemy import create_engine, text
 
 from bench import fill, report
+from bench.extras import ideas_report, workers_report
 from bench.load import LoadResult, Request, run_load
+from bench.login import report_lines as login_report
+from bench.login import run_login_bench
 from bench.report import BASELINE, Measurement
 from bench.scenarios import SCENARIOS, BenchContext
 from bench.servers import ROOT, Server, serve
@@ -80,7 +83,10 @@ def bench_larder(
 
 
 def run_database(
-    database: str, measurements: list[Measurement], rss: dict[tuple[str, int], float]
+    database: str,
+    measurements: list[Measurement],
+    rss: dict[tuple[str, int], float],
+    extra_lines: list[str],
 ) -> None:
     url = DATABASE_URLS[database]
     fill.create_database(url)
@@ -103,6 +109,13 @@ def run_database(
                     results = bench_larder(larder, context)
                     after = measure(Request(baseline.base_url + "/"))
                 rss[database, shape.rows] = larder.rss_mb()
+                if rows == sizes()[-1]:
+                    print(f"{database}: logins", flush=True)
+                    figures = run_login_bench(
+                        larder.base_url, f"/api/v1/recipes/{middle}", seconds=SECONDS,
+                        warmup=WARMUP, connections=CONNECTIONS, threads=THREADS,
+                    )  # fmt: skip
+                    extra_lines.extend(login_report(f"{database}, {rows:,} rows", figures))
             base = LoadResult(
                 (before.requests_per_second + after.requests_per_second) / 2,
                 (before.p50_ms + after.p50_ms) / 2,
@@ -143,8 +156,12 @@ def main() -> None:
     databases = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     measurements: list[Measurement] = []
     rss: dict[tuple[str, int], float] = {}
+    login_lines: list[str] = []
     for database in databases:
-        run_database(database, measurements, rss)
+        run_database(database, measurements, rss, login_lines)
+    ideas_lines = ideas_report() if os.environ.get("BENCH_IDEAS", "1") != "0" else []
+    run_workers = "postgresql" in databases and os.environ.get("BENCH_WORKERS", "1") != "0"
+    workers_lines = workers_report() if run_workers else []
     rss_lines = [f"- {db}, {rows:,} rows: {mb:.0f} MB" for (db, rows), mb in rss.items()]
     body = "\n".join(
         [
@@ -168,6 +185,18 @@ def main() -> None:
             "## Worker memory (RSS) after the run",
             "",
             *rss_lines,
+            "",
+            "## Logins (at the largest size)",
+            "",
+            *login_lines,
+            "",
+            "## Ideas from Reddit (fake Reddit on loopback, 200 ms per subreddit)",
+            "",
+            *(ideas_lines or ["- not run (BENCH_IDEAS=0)"]),
+            "",
+            "## Two workers against one (PostgreSQL, GET /api/v1/recipes/{id})",
+            "",
+            *(workers_lines or ["- not run (PostgreSQL not benched, or BENCH_WORKERS=0)"]),
             "",
         ]
     )  # fmt: skip

@@ -58,9 +58,11 @@ def prepare_database(url: str, recipes: int) -> int:
             connection.execute(
                 text(
                     "INSERT INTO recipe"
-                    " (label, source, url, submitter_id, created_at, updated_at, version)"
-                    " SELECT 'Bench recipe ' || n, 'Bench', 'https://example.com/' || n, :s,"
-                    " now(), now(), 1 FROM generate_series(1, :n) AS n"
+                    " (label, label_folded, source, url, submitter_id, created_at, updated_at,"
+                    " version)"
+                    " SELECT 'Bench recipe ' || n, 'bench recipe ' || n, 'Bench',"
+                    " 'https://example.com/' || n, :s, now(), now(), 1"
+                    " FROM generate_series(1, :n) AS n"
                 ),
                 {"s": submitter, "n": recipes - count},
             )
