@@ -182,28 +182,44 @@ def _may_change(viewer: Viewer, recipe: Recipe) -> bool:
     return True
 
 
-def _guard(request: Request, viewer: Viewer, recipe: Recipe | None, action: str) -> Response | None:
-    """The page to answer instead, when the viewer may not `action` this recipe."""
+def _changeable(
+    request: Request, session: SessionDep, viewer: Viewer, recipe_id: str, action: str
+) -> Recipe | Response:
+    """The recipe, or the page to answer instead: sign in first, 404, or 403 for others'."""
     if viewer.user is None:
         return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
+    recipe = _load(session, recipe_id)
     if recipe is None:
         return _not_found(request, viewer)
     if not _may_change(viewer, recipe):
         return _error_page(
             request, viewer, 403, "Not your recipe", f"You can only {action} your own recipes."
         )
-    return None
+    return recipe
+
+
+def _changeable_by_form(
+    request: Request,
+    session: SessionDep,
+    viewer: Viewer,
+    recipe_id: str,
+    action: str,
+    csrf_token: str,
+) -> Recipe | Response:
+    """As `_changeable`, and the form must carry this browser session's CSRF token."""
+    target = _changeable(request, session, viewer, recipe_id, action)
+    if isinstance(target, Recipe) and not viewer.csrf_ok(csrf_token):
+        return _error_page(request, viewer, 403, "Form expired", FORM_EXPIRED)
+    return target
 
 
 @router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
 def edit_recipe_form(
     request: Request, session: SessionDep, viewer: ViewerDep, recipe_id: str
 ) -> Response:
-    recipe = _load(session, recipe_id)
-    refusal = _guard(request, viewer, recipe, "edit")
-    if refusal is not None:
-        return refusal
-    assert recipe is not None  # noqa: S101 - _guard answered otherwise
+    recipe = _changeable(request, session, viewer, recipe_id, "edit")
+    if not isinstance(recipe, Recipe):
+        return recipe
     values = {"label": recipe.label, "source": recipe.source, "url": recipe.url}
     context = {"recipe": recipe, "values": values, "version": recipe.version}
     return _page(request, viewer, "recipe_form.html", context)
@@ -221,13 +237,9 @@ def save_recipe(
     version: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
-    recipe = _load(session, recipe_id)
-    refusal = _guard(request, viewer, recipe, "edit")
-    if refusal is not None:
-        return refusal
-    assert recipe is not None  # noqa: S101 - _guard answered otherwise
-    if not viewer.csrf_ok(csrf_token):
-        return _error_page(request, viewer, 403, "Form expired", FORM_EXPIRED)
+    recipe = _changeable_by_form(request, session, viewer, recipe_id, "edit", csrf_token)
+    if not isinstance(recipe, Recipe):
+        return recipe
     values = {"label": label, "source": source, "url": url}
     try:
         changes = RecipeUpdate.model_validate(values)
@@ -259,12 +271,8 @@ def delete_recipe(
     recipe_id: str,
     csrf_token: FormText = "",
 ) -> Response:
-    recipe = _load(session, recipe_id)
-    refusal = _guard(request, viewer, recipe, "delete")
-    if refusal is not None:
-        return refusal
-    assert recipe is not None  # noqa: S101 - _guard answered otherwise
-    if not viewer.csrf_ok(csrf_token):
-        return _error_page(request, viewer, 403, "Form expired", FORM_EXPIRED)
+    recipe = _changeable_by_form(request, session, viewer, recipe_id, "delete", csrf_token)
+    if not isinstance(recipe, Recipe):
+        return recipe
     recipe_service.remove(session, recipe=recipe)
     return viewer.keep_cookie(redirect(request, "/", flash="recipe-deleted"))

@@ -35,7 +35,7 @@ from shared.pagination import (
     Limit,
     Page,
     decode_cursor,
-    next_cursor_for,
+    page_of,
 )
 from shared.reads import ReaderDep
 
@@ -135,12 +135,7 @@ def my_recipes(
     recipes, has_more = recipe_service.list_newest(
         session, limit=limit, before_id=decode_cursor(cursor), submitter_id=user.id
     )
-    return Page[RecipePublic](
-        results=[RecipePublic.model_validate(recipe) for recipe in recipes],
-        next_cursor=next_cursor_for(
-            [recipe.id for recipe in recipes if recipe.id], limit, has_more
-        ),
-    )
+    return page_of(recipes, schema=RecipePublic, limit=limit, has_more=has_more)
 
 
 @router.post(

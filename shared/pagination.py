@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -67,3 +68,16 @@ def next_cursor_for(ids: list[int], limit: int, has_more: bool) -> str | None:
     if not has_more or not ids or len(ids) < limit:
         return None
     return encode_cursor(ids[-1])
+
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+def page_of(
+    rows: Sequence[Any], *, schema: type[SchemaT], limit: int, has_more: bool
+) -> Page[SchemaT]:
+    """A page of `rows` (objects with an `id`, newest first) shown as `schema`."""
+    return Page[schema](  # type: ignore[valid-type]
+        results=[schema.model_validate(row) for row in rows],
+        next_cursor=next_cursor_for([row.id for row in rows if row.id], limit, has_more),
+    )

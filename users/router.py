@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from auth.dependencies import Admin, CurrentUser, SessionRevoker
 from shared.database import SessionDep
 from shared.openapi import error_responses
-from shared.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, Page, decode_cursor, next_cursor_for
+from shared.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, Page, decode_cursor, page_of
 from users.dependencies import ValidUser
 from users.schemas import UserAdminUpdate, UserProfileUpdate, UserPublic
 from users.service import user_service
@@ -32,10 +32,7 @@ def list_users(
     _admin: Admin, session: SessionDep, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
 ) -> Page[UserPublic]:
     users, has_more = user_service.list_page(session, limit=limit, before_id=decode_cursor(cursor))
-    return Page[UserPublic](
-        results=[UserPublic.model_validate(user) for user in users],
-        next_cursor=next_cursor_for([user.id for user in users if user.id], limit, has_more),
-    )
+    return page_of(users, schema=UserPublic, limit=limit, has_more=has_more)
 
 
 @router.get(

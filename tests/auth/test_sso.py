@@ -12,7 +12,6 @@ import asyncio
 import base64
 import hashlib
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,6 @@ from tests.auth.sso_helpers import (
     CLIENT_ID,
     SSO,
     callback_url,
-    configure_providers,
     counts,
     new_subject,
     sign_in,
@@ -43,20 +41,11 @@ from tests.helpers import bearer, login
 from users.models import User
 
 # The provider's authlib server uses an API authlib deprecates; Larder's code is not involved.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oidc.core.grants")
-
-
-@pytest.fixture(autouse=True)
-def sso_settings(oidc_provider: RunningProvider, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Configured before the application is built (autouse fixtures come first)."""
-    configure_providers(monkeypatch, oidc_provider)
-    yield
-    oidc_provider.rewriter.reset()
-
-
-@pytest.fixture
-def provider(oidc_provider: RunningProvider) -> RunningProvider:
-    return oidc_provider
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oidc.core.grants"),
+    # Before the application is built: usefixtures come before the test's own fixtures.
+    pytest.mark.usefixtures("sso_settings"),
+]
 
 
 # The redirect dance

@@ -5,7 +5,6 @@ deactivated users; and provider configuration and failures.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from tests.auth.oidc_provider import RunningProvider
 from tests.auth.sso_helpers import (
     SSO,
     callback_url,
-    configure_providers,
     counts,
     new_subject,
     sign_in,
@@ -26,20 +24,11 @@ from tests.factories import make_user
 from tests.helpers import bearer, login
 from users.models import User
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oidc.core.grants")
-
-
-@pytest.fixture(autouse=True)
-def sso_settings(oidc_provider: RunningProvider, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Configured before the application is built (autouse fixtures come first)."""
-    configure_providers(monkeypatch, oidc_provider)
-    yield
-    oidc_provider.rewriter.reset()
-
-
-@pytest.fixture
-def provider(oidc_provider: RunningProvider) -> RunningProvider:
-    return oidc_provider
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oidc.core.grants"),
+    # Before the application is built: usefixtures come before the test's own fixtures.
+    pytest.mark.usefixtures("sso_settings"),
+]
 
 
 # Accounts
