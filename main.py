@@ -99,11 +99,11 @@ def create_app() -> FastAPI:
         max_age=600,
     )
 
+    app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(auth_sso_router, prefix=API_PREFIX)
     app.include_router(auth_account_router, prefix=API_PREFIX)
     app.include_router(users_router, prefix=API_PREFIX)
-    app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     app.include_router(auth_pages)
