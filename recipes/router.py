@@ -98,7 +98,8 @@ IF_NONE_MATCH_PARAMETER = {
 
 def _if_none_match(request: Request) -> str | None:
     """The first If-None-Match header, as a `Header()` parameter would take it."""
-    for name, value in request.scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for name, value in headers:
         if name == b"if-none-match":
             return value.decode("latin-1")
     return None
