@@ -76,6 +76,10 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url="/redoc",
         lifespan=lifespan,
+        # Larder's figures are Prometheus metrics and its own request log, and it ships no
+        # OpenTelemetry SDK, so FastAPI's native telemetry could never record anything; left
+        # on, it still looks up the global OpenTelemetry providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         generate_unique_id_function=operation_id,
         openapi_tags=OPENAPI_TAGS,
     )
@@ -99,11 +103,11 @@ def create_app() -> FastAPI:
         max_age=600,
     )
 
+    app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(auth_router, prefix=API_PREFIX)
     app.include_router(auth_sso_router, prefix=API_PREFIX)
     app.include_router(auth_account_router, prefix=API_PREFIX)
     app.include_router(users_router, prefix=API_PREFIX)
-    app.include_router(recipes_router, prefix=API_PREFIX)
     app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     app.include_router(auth_pages)

@@ -96,7 +96,8 @@ def run_database(
             shape = fill.grow(url, rows=rows)
             # Write the filled pages out now, not in the background during the first scenario.
             os.sync()
-            env = {"DATABASE_URL": url, "ENVIRONMENT": "local", "LOG_LEVEL": "WARNING"}
+            # Production's logging: Larder's JSON line per request at the default level.
+            env = {"DATABASE_URL": url, "ENVIRONMENT": "local", "LOG_FORMAT": "json"}
             with serve("main:app", env=env, ready_path="/api/v1/recipes/?limit=1") as larder:
                 context = BenchContext(larder.base_url, database, shape)
                 middle = (shape.min_id + shape.max_id) // 2

@@ -1,13 +1,19 @@
 """Starts an ASGI app under uvicorn on a free loopback port, the same way for Larder and the
-baseline: one worker, uvloop and httptools, no access log, no Server header."""
+baseline: one worker, uvloop and httptools, no uvicorn access log, no Server header.
+
+As under `make serve`, each server gets a fresh PROMETHEUS_MULTIPROC_DIR, and what it logs
+(Larder's own line per request included) goes to bench/out/<app>.log rather than the
+bench's output."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -49,7 +55,17 @@ def serve(app: str, *, env: dict[str, str], ready_path: str) -> Iterator[Server]
         "--workers", "1", "--loop", "uvloop", "--http", "httptools",
         "--no-server-header", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})  # noqa: S603
+    metrics_dir = tempfile.mkdtemp(prefix="larder-bench-metrics-")
+    log_path = ROOT / "bench" / "out" / f"{app.split(':')[0]}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base_url = f"http://{HOST}:{port}"
     try:
         _wait_until_ready(base_url + ready_path, process)
@@ -61,13 +77,14 @@ def serve(app: str, *, env: dict[str, str], ready_path: str) -> Iterator[Server]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+            raise RuntimeError(f"server exited with {process.returncode}; see bench/out/")
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback URL
                 return

@@ -135,16 +135,29 @@ def _utc(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _utc_json(value: datetime | str) -> datetime | str:
+    """The timestamp as RecipePublic writes it, or an aware datetime that encodes so.
+
+    SQLite holds UTC as "YYYY-MM-DD HH:MM:SS.ffffff" (how SQLAlchemy stores a naive datetime);
+    its JSON form is "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", the fraction left out when it is zero.
+    Rewriting that text costs a third of parsing it into a datetime, on every row of a page.
+    """
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
+        fraction = value[19:]
+        return f"{value[:10]}T{value[11:19]}{'' if fraction == '.000000' else fraction}Z"
+    return _utc(value)
+
+
 def public_dict(row: Row) -> dict[str, Any]:
-    """A row as RecipePublic's fields (no version), timestamps as aware UTC datetimes."""
+    """A row as RecipePublic's fields (no version), timestamps ready for pydantic-core's JSON."""
     return {
         "id": row[0],
         "label": row[1],
         "source": row[2],
         "url": row[3],
         "submitter_id": row[4],
-        "created_at": _utc(row[5]),
-        "updated_at": _utc(row[6]),
+        "created_at": _utc_json(row[5]),
+        "updated_at": _utc_json(row[6]),
     }
 
 

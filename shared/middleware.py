@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +40,8 @@ def pick_request_id(headers: list[tuple[bytes, bytes]]) -> str:
             if _SANE_REQUEST_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    # 128 random bits as 32 hex characters, like uuid4().hex without building a UUID object.
+    return os.urandom(16).hex()
 
 
 def _json_response_start(status: int, extra: list[tuple[bytes, bytes]]) -> Message:
@@ -82,12 +83,14 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-                names = {name.lower() for name, _ in headers}
+                # API answers carry user data or tokens; nothing in between may keep them.
+                no_store = is_api and not any(
+                    name.lower() == b"cache-control" for name, _ in headers
+                )
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
                 headers.extend(SECURITY_HEADERS)
-                if is_api and b"cache-control" not in names:
-                    # API answers carry user data or tokens; nothing in between may keep them.
+                if no_store:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -114,21 +117,25 @@ class RequestContextMiddleware:
         if self.access_log and access_logger.isEnabledFor(logging.INFO):
             duration_ms = round(seconds * 1000, 2)
             client = scope.get("client")
-            access_logger.info(
-                "%s %s %d %.2fms",
-                method,
-                scope["path"],
-                status,
-                duration_ms,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "client": client[0] if client else None,
-                },
-            )
+            extra = {
+                "method": method,
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": client[0] if client else None,
+            }
+            args = (method, scope["path"], status, duration_ms)
+            # The record is made here rather than through `access_logger.info`, which would
+            # walk the stack to find the caller on every request; the caller is always this.
+            record = access_logger.makeRecord(
+                access_logger.name, logging.INFO, __file__, _OBSERVE_LINE,
+                "%s %s %d %.2fms", args, None, "_observe", extra,
+            )  # fmt: skip
+            access_logger.handle(record)
+
+
+_OBSERVE_LINE = RequestContextMiddleware._observe.__code__.co_firstlineno
 
 
 class _BodyTooLarge(HTTPException):
@@ -136,6 +143,9 @@ class _BodyTooLarge(HTTPException):
 
     def __init__(self, detail: str) -> None:
         super().__init__(status_code=413, detail=detail)
+
+
+_BODILESS_METHODS = frozenset({"GET", "HEAD"})
 
 
 class BodySizeLimitMiddleware:
@@ -150,8 +160,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        may_have_body = scope["method"] not in _BODILESS_METHODS
         for name, value in scope["headers"]:
-            if name == b"content-length":
+            if name == b"transfer-encoding":
+                may_have_body = True
+            elif name == b"content-length":
+                may_have_body = True
                 try:
                     declared = int(value)
                 except ValueError:
@@ -159,7 +173,10 @@ class BodySizeLimitMiddleware:
                 if declared > self.max_body_bytes:
                     await self._refuse(send)
                     return
-                break
+        if not may_have_body:
+            # A GET or HEAD that declares no body has none to count: skip both wrappers.
+            await self.app(scope, receive, send)
+            return
 
         received = 0
         response_started = False

@@ -5,10 +5,11 @@ hop for the sync dependency, pool checkout with a pre-ping, building and validat
 busiest public routes instead run one hand-written SELECT through a `Reader` from an `async def`
 route and encode the rows themselves.
 
-The reader comes from `get_reader`. In production it is the process's own reader: one SQLite
-connection used on the event loop, or a small pool of asynchronous psycopg connections. When
-`get_session` is overridden (the tests do, to run each test in a rolled-back transaction), it
-reads through the overriding session's connection instead, so the routes see that transaction.
+The routes get their reader from `reader_for(request)`. In production it is the process's own
+reader: one SQLite connection used on the event loop, or a small pool of asynchronous psycopg
+connections. When `get_session` is overridden (the tests do, to run each test in a rolled-back
+transaction), it reads through the overriding session's connection instead, so the routes see
+that transaction.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import asyncio
 import sqlite3
 from collections.abc import Generator, Sequence
 from contextlib import suppress
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 
 import psycopg
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -175,12 +176,13 @@ def _make_reader() -> Reader:
     )
 
 
-async def get_reader(request: Request) -> Reader:
+def reader_for(request: Request) -> Reader:
     """This process's reader, or one over the session that overrides get_session.
 
-    A plain `async def`, not a yield dependency: FastAPI wraps those in a cancel scope and an
-    exit stack, which cost about a tenth of a get-by-id. An overriding generator is kept on the
-    request and finishes when the request is released; the tests' override has no teardown.
+    Called by the routes themselves rather than declared as a dependency: FastAPI's solving of
+    a sub-dependency (and, for a yield dependency, its cancel scope and exit stack) costs more
+    than the read on a get by id. An overriding generator is kept on the request and finishes
+    when the request is released; the tests' override has no teardown.
     """
     override = request.app.dependency_overrides.get(get_session)
     if override is None:
@@ -190,6 +192,3 @@ async def get_reader(request: Request) -> Reader:
         request.state.session_override = produced
         return SessionReader(next(produced))
     return SessionReader(produced)
-
-
-ReaderDep = Annotated[Reader, Depends(get_reader)]

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from recipes.reads import encode_recipe
 from recipes.schemas import RecipePublic
 from shared import reads
 from tests.factories import make_recipe, make_user
@@ -86,3 +87,24 @@ def test_each_event_loop_gets_its_own_reader(app: FastAPI, unpatched_client: Tes
     with TestClient(app, base_url="http://127.0.0.1") as second:
         assert second.get("/api/v1/recipes/", params={"limit": 1}).status_code == 200
     assert unpatched_client.get("/api/v1/recipes/", params={"limit": 1}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["2020-01-07 22:39:00.000000", "2020-01-07 22:39:00.120000", "1999-12-31 23:59:59.000001"],
+)
+def test_sqlite_timestamp_text_encodes_as_recipe_public_does(stored: str) -> None:
+    from datetime import UTC, datetime
+
+    from pydantic_core import to_json
+
+    from recipes.reads import _utc_json
+
+    aware = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    row = (1, "Soup", "Home", "https://example.com/soup", 7, stored, stored, 1)
+    public = RecipePublic(
+        id=1, label="Soup", source="Home", url="https://example.com/soup", submitter_id=7,
+        created_at=aware, updated_at=aware,
+    )  # fmt: skip
+    assert to_json(_utc_json(stored)) == to_json(aware)
+    assert encode_recipe(row) == public.model_dump_json().encode()
