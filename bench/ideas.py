@@ -99,10 +99,14 @@ def _free_port() -> int:
 def _server(kind: str, env: dict[str, str]) -> Iterator[str]:
     """Runs `python -m bench.ideas --serve KIND` on a free loopback port; yields its URL."""
     port = _free_port()
+    os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
+    log = open(os.path.join(ROOT, "bench", "out", f"ideas-{kind}.log"), "wb")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "bench.ideas", "--serve", kind, "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -123,6 +127,7 @@ def _server(kind: str, env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def _wrk(url: str, seconds: float) -> float:
@@ -187,7 +192,8 @@ def run_ideas_bench(
             "REDDIT_CACHE_TTL_SECONDS": "300",
             "DATABASE_URL": f"sqlite:///{scratch}/bench.db",
             "ENVIRONMENT": "local",
-            "LOG_LEVEL": "WARNING",
+            # Production's logging: the access line costs every request something.
+            "LOG_FORMAT": "json",
             "REDIS_URL": "",
         }
         with _server("larder", env) as larder_url:

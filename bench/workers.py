@@ -78,8 +78,8 @@ def serving(server: str, workers: int, url: str) -> Iterator[str]:
         "DATABASE_URL": url,
         "PORT": str(PORT),
         "WEB_CONCURRENCY": str(workers),
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "WARNING",
+        # Production's logging (make serve's defaults): the access line is part of the cost.
+        "LOG_FORMAT": "json",
     }
     if server == "gunicorn":
         command = [
@@ -88,7 +88,9 @@ def serving(server: str, workers: int, url: str) -> Iterator[str]:
         ]  # fmt: skip
     else:
         command = [sys.executable, "-m", "serve"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
+    log = open(os.path.join(ROOT, "bench", "out", f"workers-{workers}.log"), "wb")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     base = f"http://127.0.0.1:{PORT}"
     try:
         deadline = time.monotonic() + 60
@@ -104,6 +106,7 @@ def serving(server: str, workers: int, url: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        log.close()
 
 
 def requests_per_second(url: str, seconds: float) -> float:
