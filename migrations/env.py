@@ -37,10 +37,10 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
-# Search indexes that the search_index revision creates by hand, because they are specific to one
-# database and no model can declare them: the SQLite FTS5 table (with its shadow tables, which
-# share its name as a prefix) and the PostgreSQL trigram index. Autogenerate must neither report
-# them as drift nor write revisions that drop them.
+# Search indexes that revision 0004 (label search index) creates by hand, because they are
+# specific to one database and no model can declare them: the SQLite FTS5 table (with its
+# shadow tables, which share its name as a prefix) and the PostgreSQL trigram index.
+# Autogenerate must neither report them as drift nor write revisions that drop them.
 SEARCH_TABLE_PREFIX = "recipe_search"
 SEARCH_INDEXES = frozenset({"ix_recipe_label_folded_trgm"})
 

@@ -2,7 +2,7 @@
 
 Each function runs one SELECT through a `shared.reads.Reader` and returns plain rows; `encode_*`
 turns rows into the exact JSON that `RecipePublic` would produce. The SQL is written per database
-because search is served by a different index on each (see the search_index migration).
+because search is served by a different index on each (see migration 0004, the label search index).
 """
 
 from __future__ import annotations
