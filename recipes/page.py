@@ -129,7 +129,7 @@ def home(
 @router.get("/recipes/new", response_class=HTMLResponse)
 def new_recipe_form(request: Request, viewer: ViewerDep) -> Response:
     if viewer.user is None:
-        return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
+        return _sign_in_first(request, viewer)
     return _page(request, viewer, "recipe_form.html", {"recipe": None, "values": {}})
 
 
@@ -144,7 +144,7 @@ def add_recipe(
     csrf_token: FormText = "",
 ) -> Response:
     if viewer.user is None:
-        return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
+        return _sign_in_first(request, viewer)
     if not viewer.csrf_ok(csrf_token):
         return _error_page(request, viewer, 403, "Form expired", FORM_EXPIRED)
     values = {"label": label, "source": source, "url": url}
@@ -182,12 +182,16 @@ def _may_change(viewer: Viewer, recipe: Recipe) -> bool:
     return True
 
 
+def _sign_in_first(request: Request, viewer: Viewer) -> Response:
+    return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
+
+
 def _changeable(
     request: Request, session: SessionDep, viewer: Viewer, recipe_id: str, action: str
 ) -> Recipe | Response:
     """The recipe, or the page to answer instead: sign in first, 404, or 403 for others'."""
     if viewer.user is None:
-        return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
+        return _sign_in_first(request, viewer)
     recipe = _load(session, recipe_id)
     if recipe is None:
         return _not_found(request, viewer)
