@@ -16,10 +16,12 @@ from auth.router import router as auth_router
 from auth.router import sso_router as auth_sso_router
 from auth.settings import get_sso_settings
 from recipes.page import router as recipes_page
+from recipes.router import direct_routes as recipes_direct_routes
 from recipes.router import router as recipes_router
 from reddit.dependencies import open_reddit
 from reddit.router import router as ideas_router
 from reddit.settings import get_reddit_settings
+from shared.direct import DirectRoutesMiddleware
 from shared.errors import install_error_handlers
 from shared.health import router as health_router
 from shared.logging import configure_logging
@@ -64,7 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-def create_app() -> FastAPI:
+def create_app(*, direct_routes: bool = True) -> FastAPI:
+    """The application. `direct_routes=False` leaves every request to the FastAPI routes, for
+    tests that hold the direct answers (shared/direct.py) to be the same as theirs."""
     settings = get_app_settings()
     # A malformed SSO_PROVIDERS stops start-up with its message, rather than failing sign-ins.
     get_sso_settings()
@@ -86,6 +90,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
 
     # Added innermost first: CORS wraps everything, so even error responses carry its headers.
+    if direct_routes:
+        app.add_middleware(DirectRoutesMiddleware, routes=recipes_direct_routes(API_PREFIX))
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(

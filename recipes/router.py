@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
@@ -26,10 +27,13 @@ from recipes.service import (
     etag_of,
     recipe_service,
 )
+from shared.crud import MAX_ID
 from shared.database import SessionDep
+from shared.direct import DirectRoute, plain_int, query_params
 from shared.openapi import error_responses
 from shared.pagination import (
     DEFAULT_PAGE_SIZE,
+    MAX_CURSOR_LENGTH,
     MAX_PAGE_SIZE,
     Cursor,
     Limit,
@@ -62,6 +66,12 @@ async def list_recipes(
     cursor: Cursor = None,
     submitter_id: Annotated[int | None, Query(description="Only this user's recipes.")] = None,
 ) -> Response:
+    return await _list_page(request, limit=limit, cursor=cursor, submitter_id=submitter_id)
+
+
+async def _list_page(
+    request: Request, *, limit: int, cursor: str | None, submitter_id: int | None
+) -> Response:
     rows, has_more = await reads.list_rows(
         reader_for(request), limit=limit, before_id=decode_cursor(cursor), submitter_id=submitter_id
     )
@@ -81,6 +91,10 @@ async def search_recipes(
     ],
     max_results: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 10,
 ) -> Response:
+    return await _search_results(request, keyword=keyword, max_results=max_results)
+
+
+async def _search_results(request: Request, *, keyword: str, max_results: int) -> Response:
     rows = await reads.search_rows(reader_for(request), keyword=keyword, max_results=max_results)
     return Response(reads.encode_results(rows), media_type=JSON)
 
@@ -120,6 +134,10 @@ def _if_none_match(request: Request) -> str | None:
 async def get_recipe(
     request: Request, recipe_id: Annotated[int, Path(description="The recipe's id.")]
 ) -> Response:
+    return await _recipe(request, recipe_id)
+
+
+async def _recipe(request: Request, recipe_id: int) -> Response:
     row = await reads.get_row(reader_for(request), recipe_id=recipe_id)
     if row is None:
         raise RecipeNotFound(recipe_id)
@@ -130,6 +148,64 @@ async def get_recipe(
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(reads.encode_recipe(row), media_type=JSON, headers=headers)
+
+
+# The same three reads as direct routes (shared/direct.py): each answers the requests it fully
+# understands with the code above, and declines (None) the rest to the FastAPI route, whose
+# validation then explains what is wrong.
+
+
+async def _get_recipe_direct(request: Request, match: re.Match[str]) -> Response | None:
+    recipe_id = plain_int(match["recipe_id"], low=0, high=MAX_ID)
+    return None if recipe_id is None else await _recipe(request, recipe_id)
+
+
+async def _list_recipes_direct(request: Request, _match: re.Match[str]) -> Response | None:
+    params = query_params(request.scope)
+    limit = plain_int(params.get("limit", str(DEFAULT_PAGE_SIZE)), low=1, high=MAX_PAGE_SIZE)
+    cursor = params.get("cursor")
+    submitter = params.get("submitter_id")
+    submitter_id = None if submitter is None else plain_int(submitter, low=0, high=MAX_ID)
+    if (
+        limit is None
+        or (cursor is not None and len(cursor) > MAX_CURSOR_LENGTH)
+        or (submitter is not None and submitter_id is None)
+    ):
+        return None
+    return await _list_page(request, limit=limit, cursor=cursor, submitter_id=submitter_id)
+
+
+async def _search_recipes_direct(request: Request, _match: re.Match[str]) -> Response | None:
+    params = query_params(request.scope)
+    keyword = params.get("keyword")
+    max_results = plain_int(params.get("max_results", "10"), low=1, high=MAX_PAGE_SIZE)
+    if (
+        keyword is None
+        or not MIN_KEYWORD_LENGTH <= len(keyword) <= MAX_KEYWORD_LENGTH
+        or max_results is None
+    ):
+        return None
+    return await _search_results(request, keyword=keyword, max_results=max_results)
+
+
+def direct_routes(prefix: str) -> list[DirectRoute]:
+    """The recipe reads as direct routes, for an app that includes `router` under `prefix`."""
+    base = prefix + router.prefix
+    return [
+        DirectRoute("GET", re.compile(re.escape(base + "/")), base + "/", _list_recipes_direct),
+        DirectRoute(
+            "GET",
+            re.compile(re.escape(base + "/search/")),
+            base + "/search/",
+            _search_recipes_direct,
+        ),
+        DirectRoute(
+            "GET",
+            re.compile(re.escape(base + "/") + r"(?P<recipe_id>[0-9]+)"),
+            base + "/{recipe_id}",
+            _get_recipe_direct,
+        ),
+    ]
 
 
 IfMatch = Annotated[

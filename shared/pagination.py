@@ -24,13 +24,14 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_VERSION = 1
+MAX_CURSOR_LENGTH = 200
 
 Limit = Annotated[
     int, Query(ge=1, le=MAX_PAGE_SIZE, description="How many items to return (1-100).")
 ]
 Cursor = Annotated[
     str | None,
-    Query(max_length=200, description="Opaque `next_cursor` from the previous page."),
+    Query(max_length=MAX_CURSOR_LENGTH, description="Opaque `next_cursor` from the previous page."),
 ]
 
 
