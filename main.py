@@ -24,7 +24,7 @@ from reddit.settings import get_reddit_settings
 from shared.direct import DirectRoutesMiddleware
 from shared.errors import install_error_handlers
 from shared.health import router as health_router
-from shared.logging import configure_logging
+from shared.logging import access_log, configure_logging
 from shared.metrics import router as metrics_router
 from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
@@ -64,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ):
         app.state.store = store
         yield
+    access_log().flush()
 
 
 def create_app(*, direct_routes: bool = True) -> FastAPI:

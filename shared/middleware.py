@@ -16,11 +16,10 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.logging import request_id_var
+from shared.logging import AccessEntry, access_log, request_id_var
 from shared.metrics import observe, route_template
 
 logger = logging.getLogger("larder.requests")
-access_logger = logging.getLogger("larder.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._~:@+=-]{1,64}$")
@@ -107,35 +106,27 @@ class RequestContextMiddleware:
             await send_with_headers(_json_response_start(500, []))
             await send({"type": "http.response.body", "body": body})
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            self._observe(scope, request_id, status, time.perf_counter() - started)
             request_id_var.reset(token)
 
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+    def _observe(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
         method: str = scope["method"]
         route = route_template(scope)
         observe(method, route, status, seconds)
-        if self.access_log and access_logger.isEnabledFor(logging.INFO):
-            duration_ms = round(seconds * 1000, 2)
+        if self.access_log:
             client = scope.get("client")
-            extra = {
-                "method": method,
-                "route": route,
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": duration_ms,
-                "client": client[0] if client else None,
-            }
-            args = (method, scope["path"], status, duration_ms)
-            # The record is made here rather than through `access_logger.info`, which would
-            # walk the stack to find the caller on every request; the caller is always this.
-            record = access_logger.makeRecord(
-                access_logger.name, logging.INFO, __file__, _OBSERVE_LINE,
-                "%s %s %d %.2fms", args, None, "_observe", extra,
-            )  # fmt: skip
-            access_logger.handle(record)
-
-
-_OBSERVE_LINE = RequestContextMiddleware._observe.__code__.co_firstlineno
+            access_log().write(
+                AccessEntry(
+                    created=time.time(),
+                    request_id=request_id,
+                    method=method,
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round(seconds * 1000, 2),
+                    client=client[0] if client else None,
+                )
+            )
 
 
 class _BodyTooLarge(HTTPException):
