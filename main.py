@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -26,7 +25,7 @@ from shared.errors import install_error_handlers
 from shared.health import router as health_router
 from shared.logging import access_log, configure_logging
 from shared.metrics import router as metrics_router
-from shared.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.middleware import BodySizeLimitMiddleware, CORSMiddleware, RequestContextMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
 from shared.templating import SHARED_STATIC

@@ -14,6 +14,7 @@ import re
 import time
 
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import AccessEntry, access_log, request_id_var
@@ -127,6 +128,34 @@ class RequestContextMiddleware:
                     client=client[0] if client else None,
                 )
             )
+
+
+class CORSMiddleware(StarletteCORSMiddleware):
+    """Starlette's CORS middleware, without its cost on requests that carry no Origin header.
+
+    Most requests (servers, scripts, the pages of Larder's own origin) send no Origin. For
+    them Starlette's only change to the response is `Vary: Origin`, yet it parses all request
+    headers and rewrites the response's through `MutableHeaders`: a fifth of the CPU of a get by
+    id. Here such a request gets the same `Vary` from a plain wrapper, and a request with an
+    Origin (a preflight or a cross-origin call) goes through Starlette's code unchanged.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+                vary = [value for name, value in headers if name.lower() == b"vary"]
+                if vary:
+                    headers = [(name, value) for name, value in headers if name.lower() != b"vary"]
+                headers.append((b"vary", b", ".join([*vary, b"Origin"])))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
 
 class _BodyTooLarge(HTTPException):
