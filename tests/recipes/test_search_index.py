@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,8 +12,10 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bench.labels import generate_labels
+from recipes import reads
 from recipes.models import Recipe
 from recipes.service import recipe_service
+from shared.reads import Params, Row, SessionReader
 from tests.factories import make_recipe, make_user
 
 TRICKY_LABELS = (
@@ -171,3 +175,76 @@ def test_update_statements_refold_the_label(session: Session) -> None:
 
     assert _found(session, "bilbyroot") == []
     assert _found(session, "POTOROO") == [recipe.id]
+
+
+class RecordingReader:
+    """A reader over the test's session that keeps the statements it ran."""
+
+    def __init__(self, session: Session) -> None:
+        self.inner = SessionReader(session)
+        self.dialect = self.inner.dialect
+        self.statements: list[str] = []
+
+    async def fetch(self, sql: str, params: Params) -> list[Row]:
+        self.statements.append(sql)
+        return await self.inner.fetch(sql, params)
+
+
+def test_a_rare_keyword_goes_straight_to_the_index_and_answers_the_same(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "index_first", reads.IndexFirst())
+    user = make_user()
+    for n in range(30):
+        make_recipe(
+            label=f"Yuzu tart {n}" if n % 10 == 0 else f"Plain bun {n}", submitter_id=user.id
+        )
+    reader = RecordingReader(session)
+    newest_step, index_step = (
+        sql for sql, _ in reads.search_plan(reader.dialect, keyword="yuzu", max_results=5)
+    )
+
+    first = asyncio.run(reads.search_rows(reader, keyword="yuzu", max_results=5))
+    second = asyncio.run(reads.search_rows(reader, keyword="YUZU", max_results=5))
+
+    assert reader.statements == [newest_step, index_step, index_step]
+    assert [row[0] for row in first] == [row[0] for row in second] == plain_scan(session, "yuzu", 5)
+    assert len(first) == 3
+
+    # A keyword that has since become common is still answered right by the index alone.
+    for n in range(10):
+        make_recipe(label=f"Yuzu soda {n}", submitter_id=user.id)
+    third = asyncio.run(reads.search_rows(reader, keyword="yuzu", max_results=5))
+    assert [row[0] for row in third] == plain_scan(session, "yuzu", 5)
+    assert reader.statements[-1] == index_step
+
+
+def test_a_common_keyword_keeps_its_cheap_first_step(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "index_first", reads.IndexFirst())
+    user = make_user()
+    for n in range(12):
+        make_recipe(label=f"Chicken pie {n}", submitter_id=user.id)
+    reader = RecordingReader(session)
+    newest_step, _ = (
+        sql for sql, _ in reads.search_plan(reader.dialect, keyword="chicken", max_results=5)
+    )
+
+    for _ in range(2):
+        rows = asyncio.run(reads.search_rows(reader, keyword="chicken", max_results=5))
+        assert [row[0] for row in rows] == plain_scan(session, "chicken", 5)
+
+    assert reader.statements == [newest_step, newest_step]
+
+
+def test_index_first_forgets_after_its_ttl_and_stays_bounded() -> None:
+    memory = reads.IndexFirst(ttl_seconds=0.05, max_keywords=3)
+    memory.remember(("sqlite", "yuzu", 10))
+    assert memory.remembers(("sqlite", "yuzu", 10))
+    assert not memory.remembers(("sqlite", "yuzu", 20))
+    time.sleep(0.06)
+    assert not memory.remembers(("sqlite", "yuzu", 10))
+    for word in ("a", "b", "c", "d"):
+        memory.remember(("sqlite", word, 10))
+    assert len(memory._until) <= 3
