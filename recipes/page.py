@@ -103,7 +103,11 @@ def home(
         message = f"Search needs at least {MIN_KEYWORD_LENGTH} characters."
         recipes = []
     elif keyword:
-        recipes = recipe_service.search(session, keyword=keyword, max_results=DEFAULT_PAGE_SIZE)
+        try:
+            recipes = recipe_service.search(session, keyword=keyword, max_results=DEFAULT_PAGE_SIZE)
+        except InvalidInput:  # a NUL byte, which no label can hold
+            message = "Search text cannot contain control characters."
+            recipes = []
     else:
         try:
             before_id = decode_cursor(cursor)
