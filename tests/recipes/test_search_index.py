@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
+from collections.abc import Iterator
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlmodel import Session
+from psycopg import sql as pg_sql
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
 
 from bench.labels import generate_labels
 from recipes import reads
 from recipes.models import Recipe
 from recipes.service import recipe_service
-from shared.reads import Params, Row, SessionReader
+from shared.reads import Params, PostgresReader, Row, SessionReader, _numbered
 from tests.factories import make_recipe, make_user
+from tests.helpers import LIVE_EMAIL_DOMAIN
+from users.models import User
 
 TRICKY_LABELS = (
     "Crème brûlée",
@@ -90,22 +97,83 @@ def test_the_search_index_exists_after_migration(session: Session) -> None:
         assert "USING gin (label_folded gin_trgm_ops)" in definition
 
 
-def test_search_uses_the_index(session: Session) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        steps = session.execute(
+@pytest.mark.usefixtures("many_recipes")
+def test_sqlite_search_plans_use_the_primary_key_then_the_index(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's plans")
+    (newest, newest_params), (index, index_params) = reads.search_plan(
+        "sqlite", keyword="yuzu", max_results=10
+    )
+    explain = [
+        str(session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params)).all())
+        for sql, params in ((newest, newest_params), (index, index_params))
+    ]
+    assert "INTEGER PRIMARY KEY" in explain[0], explain[0]
+    assert "VIRTUAL TABLE INDEX" in explain[1], explain[1]
+
+
+@pytest.fixture
+def committed_recipes(engine: Engine) -> Iterator[None]:
+    """20,000 committed recipes and the table vacuumed and analyzed, as autovacuum leaves a
+    table that size; removed with their submitter afterwards."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's plans")
+    with Session(engine) as session:
+        user = User(email=f"bulk{LIVE_EMAIL_DOMAIN}", hashed_password="x")
+        session.add(user)
+        session.commit()
+        session.execute(
             text(
-                "EXPLAIN QUERY PLAN SELECT rowid FROM recipe_search "
-                "WHERE label_folded GLOB '*yuzu*' ORDER BY rowid DESC LIMIT 10"
-            )
-        ).all()
-        assert any("VIRTUAL TABLE INDEX" in str(step) for step in steps), steps
-    else:
-        # With sequential scans off the planner must still find a plan: the trigram index.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = session.execute(
-            text("EXPLAIN SELECT id FROM recipe WHERE label_folded LIKE '%yuzu%'")
-        ).scalars()
-        assert any("ix_recipe_label_folded_trgm" in line for line in plan)
+                "INSERT INTO recipe (label, label_folded, source, url, submitter_id, created_at,"
+                " updated_at, version) SELECT 'Bulk dish ' || n, 'bulk dish ' || n, 'B', 'u',"
+                " :user_id, now(), now(), 1 FROM generate_series(1, 20000) AS n"
+            ),
+            {"user_id": user.id},
+        )
+        session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE recipe"))
+    try:
+        yield
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(User).where(col(User.email).endswith(LIVE_EMAIL_DOMAIN)))
+            session.commit()
+
+
+def test_postgres_generic_search_plans_use_the_primary_key_then_the_index(
+    engine: Engine, committed_recipes: None
+) -> None:
+    # The reader's connections run generic plans (shared/reads.py); these are those plans.
+    (newest, newest_params), (index, index_params) = reads.search_plan(
+        "postgresql", keyword="yuzu", max_results=10
+    )
+    plans = []
+    with psycopg.connect(_conninfo(), autocommit=True) as connection:
+        connection.execute("SET plan_cache_mode = force_generic_plan")
+        for sql, params in ((newest, newest_params), (index, index_params)):
+            connection.execute(b"PREPARE step AS " + _numbered(sql))
+            arguments = pg_sql.SQL(", ").join(pg_sql.Literal(value) for value in params)
+            rows = connection.execute(pg_sql.SQL("EXPLAIN EXECUTE step({})").format(arguments))
+            plans.append("\n".join(row[0] for row in rows))
+            connection.execute("DEALLOCATE step")
+    assert "Index Scan Backward using pk_recipe" in plans[0], plans[0]
+    assert "ix_recipe_label_folded_trgm" in plans[1], plans[1]
+
+
+def _conninfo() -> str:
+    url = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def test_the_reader_runs_generic_plans(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's plan cache")
+    reader = PostgresReader(_conninfo(), 1, timeout_seconds=5, connect_timeout_seconds=5)
+
+    rows = asyncio.run(reader.fetch("SELECT current_setting('plan_cache_mode')", ()))
+
+    assert rows == [("force_generic_plan",)]
 
 
 @pytest.mark.usefixtures("many_recipes")
