@@ -183,6 +183,25 @@ class PostgresConnection:
         self.encoding = connection.info.encoding
         self.transformer = Transformer(connection)
         self.prepared: dict[str, bytes] = {}
+        # The socket stays registered with the event loop for the connection's life: adding and
+        # removing it around every wait would be two more system calls per query.
+        self._loop = asyncio.get_running_loop()
+        self._socket = self.pgconn.socket
+        self._waiter: asyncio.Future[None] | None = None
+        self._loop.add_reader(self._socket, self._readable)
+
+    def _readable(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+            return
+        # Nothing waits: the server spoke unasked (a notice, or closing the connection). Read
+        # it now, or the loop would call again at once; a closed connection is unregistered.
+        try:
+            self.pgconn.consume_input()
+        except psycopg.OperationalError:
+            self._loop.remove_reader(self._socket)
 
     def is_ready(self) -> bool:
         """Connected and between statements."""
@@ -217,13 +236,17 @@ class PostgresConnection:
     async def _result(self, expected: pq.ExecStatus) -> PGresultType:
         """Sends what is queued, then reads every result of the statement; the last is its
         answer. A server error is raised as psycopg's exception for its SQLSTATE."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         while self.pgconn.flush():
-            await _socket_event(loop, self.pgconn.socket, writable=True)
+            await _writable(loop, self._socket)
         last: PGresultType | None = None
         while True:
             while self.pgconn.is_busy():
-                await _socket_event(loop, self.pgconn.socket, writable=False)
+                self._waiter = loop.create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
                 self.pgconn.consume_input()
             result = self.pgconn.get_result()
             if result is None:
@@ -237,6 +260,8 @@ class PostgresConnection:
 
     async def close(self) -> None:
         with suppress(Exception):
+            self._loop.remove_reader(self._socket)
+        with suppress(Exception):
             await self.connection.close()
 
 
@@ -245,20 +270,14 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-async def _socket_event(loop: asyncio.AbstractEventLoop, fd: int, *, writable: bool) -> None:
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Waits until a socket can take more (only when a query is larger than its buffer)."""
     waiter = loop.create_future()
-    if writable:
-        loop.add_writer(fd, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            loop.remove_writer(fd)
-    else:
-        loop.add_reader(fd, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            loop.remove_reader(fd)
+    loop.add_writer(fd, _wake, waiter)
+    try:
+        await waiter
+    finally:
+        loop.remove_writer(fd)
 
 
 _process_reader: Reader | None = None

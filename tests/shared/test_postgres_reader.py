@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import datetime
 from decimal import Decimal
 
@@ -93,6 +94,11 @@ def test_a_connection_the_server_drops_is_503_then_replaced() -> None:
         ((pid,),) = await one.fetch("SELECT pg_backend_pid()", ())
         with psycopg.connect(conninfo(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # The idle connection's socket is readable from now on (end of file): the reader must
+        # notice once, not spin the event loop.
+        cpu_before = time.process_time()
+        await asyncio.sleep(0.3)
+        assert time.process_time() - cpu_before < 0.1
         with pytest.raises(DatabaseUnavailable):
             await one.fetch("SELECT pg_backend_pid()", ())
         ((new_pid,),) = await one.fetch("SELECT pg_backend_pid()", ())
