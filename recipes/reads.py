@@ -21,7 +21,16 @@ from shared.pagination import MAX_PAGE_SIZE, next_cursor_for
 from shared.reads import Params, Reader, Row
 
 # Every statement selects the RecipePublic fields in order, then the version (for the ETag).
-_SELECT = "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM recipe"
+_COLUMNS = "id, label, source, url, submitter_id, created_at, updated_at, version"
+_SELECT = f"SELECT {_COLUMNS} FROM recipe"  # noqa: S608 - constants only, as below
+# PostgreSQL writes the timestamps as text, in UTC and in the form SQLite stores them
+# ("YYYY-MM-DD HH:MM:SS.ffffff"), which `_utc_json` turns into RecipePublic's JSON by rewriting
+# the text: a third of the cost of converting datetimes to UTC, 40 times on a page.
+_POSTGRES_COLUMNS = (
+    "id, label, source, url, submitter_id,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created_at,"
+    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS updated_at, version"
+)
 _GET = _SELECT + " WHERE id = ?"
 # Keyset pages, one statement per filter combination so each is prepared once.
 _LIST = {
@@ -38,7 +47,7 @@ _SQLITE_SEARCH_NEWEST = (
     " ORDER BY id DESC LIMIT ?"
 )
 _POSTGRES_SEARCH_NEWEST = (
-    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM ("
+    f"SELECT {_POSTGRES_COLUMNS} FROM ("  # noqa: S608 - constants only
     "SELECT id, label, source, url, submitter_id, created_at, updated_at, version, label_folded"
     " FROM recipe ORDER BY id DESC LIMIT %s) AS newest"
     " WHERE label_folded LIKE %s ESCAPE '\\' ORDER BY id DESC LIMIT %s"
@@ -56,17 +65,20 @@ _SQLITE_SEARCH_INDEX = (
 # every row (it cannot tell a rare keyword from a common one); with the column's statistics
 # target raised by the migration it reads the matches from the trigram index instead.
 _POSTGRES_SEARCH_INDEX = (
-    "WITH matches AS MATERIALIZED ("
-    "SELECT id, label, source, url, submitter_id, created_at, updated_at, version FROM recipe"
+    "WITH matches AS MATERIALIZED ("  # noqa: S608 - constants only
+    f"SELECT {_COLUMNS} FROM recipe"
     " WHERE label_folded LIKE %s ESCAPE '\\')"
-    " SELECT * FROM matches ORDER BY id DESC LIMIT %s"
+    f" SELECT {_POSTGRES_COLUMNS} FROM matches ORDER BY id DESC LIMIT %s"
 )
 
 
 @cache
 def _statement(dialect: str, template: str) -> str:
-    """`template` uses `?` placeholders; psycopg wants `%s`."""
-    return template if dialect == "sqlite" else template.replace("?", "%s")
+    """`template` uses `?` placeholders and `_COLUMNS`; PostgreSQL's reader wants `%s` and its
+    timestamps as text."""
+    if dialect == "sqlite":
+        return template
+    return template.replace(_COLUMNS, _POSTGRES_COLUMNS).replace("?", "%s")
 
 
 def search_window(max_results: int) -> int:
