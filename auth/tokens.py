@@ -18,6 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from auth.settings import get_auth_settings
+from shared.crud import MAX_ID
 from shared.settings import get_app_settings
 
 ALGORITHM = "HS256"
@@ -104,7 +105,11 @@ def read_access_token(token: str, *, expired_for_at_most: int = 0) -> AccessClai
     session_id, scope, subject = claims.get("sid"), claims.get("scope"), claims["sub"]
     if not isinstance(session_id, str) or not isinstance(scope, str):
         raise InvalidToken("missing session or scope")
-    if not isinstance(subject, str) or not subject.isdigit():
+    # A user id as Larder writes it: ASCII digits, within the id columns' range (a larger
+    # number could not even be bound as an SQLite parameter).
+    if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
+        raise InvalidToken("bad subject")
+    if not 1 <= int(subject) <= MAX_ID:
         raise InvalidToken("bad subject")
     return AccessClaims(
         user_id=int(subject),

@@ -136,6 +136,15 @@ def test_missing_claims_are_401(client: TestClient, tokens: dict[str, Any], clai
     _assert_401(client.get(ME, headers=bearer(_sign(claims))))
 
 
+@pytest.mark.parametrize("subject", ["0", "-1", "9" * 30, "\u00b2", "1.5", ""])
+def test_a_subject_that_is_no_user_id_is_401(
+    client: TestClient, tokens: dict[str, Any], subject: str
+) -> None:
+    claims = _claims_of(tokens["access_token"])
+    claims["sub"] = subject
+    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+
+
 def test_an_expired_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
     claims = _claims_of(tokens["access_token"])
     claims["iat"] = int(time.time()) - 3600
@@ -175,3 +184,4 @@ def test_read_access_token_exposes_the_session(tokens: dict[str, Any]) -> None:
     claims = read_access_token(tokens["access_token"])
     assert claims.session_id == _claims_of(tokens["access_token"])["sid"]
     assert claims.scopes == {"recipes:write"}
+
