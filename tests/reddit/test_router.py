@@ -7,11 +7,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from auth.dependencies import get_current_user
 from reddit.client import RedditClient
 from reddit.dependencies import get_reddit_client
 from reddit.settings import RedditSettings, get_reddit_settings
 from tests.factories import make_user
+from tests.helpers import bearer, login
 from tests.reddit.listings import listing_bytes, post
 
 IDEAS = "/api/v1/ideas/"
@@ -40,9 +40,10 @@ def reddit_on_mock_transport(seen: list[httpx.Request]) -> RedditClient:
 
 
 @pytest.fixture
-def signed_in(app: FastAPI, client: TestClient) -> TestClient:
+def signed_in(client: TestClient) -> TestClient:
+    """The test client, sending a real access token of a new user."""
     user = make_user()
-    app.dependency_overrides[get_current_user] = lambda: user
+    client.headers.update(bearer(login(client, user.email)))
     return client
 
 
