@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -217,6 +217,14 @@ def logout(session: Session, *, session_id: str) -> None:
     session.commit()
 
 
+def session_is_live(
+    *, revoked_at: datetime | None, expires_at: datetime, user_active: bool
+) -> bool:
+    """Whether a login session still signs its user in: the one rule for every sign-in check
+    (the ORM one below and the driver-level one in auth/reads.py)."""
+    return revoked_at is None and expires_at > utcnow() and user_active
+
+
 def load_session_user(session: Session, claims: AccessClaims) -> tuple[User, LoginSession]:
     """The user and live session an access token speaks for, or CredentialsRejected."""
     row = session.exec(
@@ -227,7 +235,9 @@ def load_session_user(session: Session, claims: AccessClaims) -> tuple[User, Log
     if row is None:
         raise CredentialsRejected
     user, login = row
-    if login.revoked_at is not None or login.expires_at <= utcnow() or not user.is_active:
+    if not session_is_live(
+        revoked_at=login.revoked_at, expires_at=login.expires_at, user_active=user.is_active
+    ):
         raise CredentialsRejected
     return user, login
 

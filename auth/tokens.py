@@ -18,6 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from auth.settings import get_auth_settings
+from shared.crud import MAX_ID
 from shared.settings import get_app_settings
 
 ALGORITHM = "HS256"
@@ -94,24 +95,67 @@ def create_access_token(*, user_id: int, session_id: str, scopes: frozenset[str]
     return _encode(claims)
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    claims: AccessClaims
+    not_before: float  # `iat` (or a later `nbf`)
+    expires_at: float
+
+
+# Access tokens that passed every check, by the token and the settings they were checked
+# against. A client sends the same token on every request for its 15 minutes, and checking
+# its HS256 signature and claims again costs more than the rest of a cached ideas request.
+# What a check of the same bytes with the same key and settings would say cannot change, except
+# with the clock: `exp`, `iat` and `nbf` are checked again on every use. Whether the login
+# session is live is not part of this; callers check that in the database every time. Only
+# valid tokens get in; when full, the cache starts over.
+_VERIFIED_CAPACITY = 4096
+_verified: dict[tuple[str, str, str, str], _Verified] = {}
+
+
 def read_access_token(token: str, *, expired_for_at_most: int = 0) -> AccessClaims:
     """The claims of a valid access token.
 
     `expired_for_at_most` (seconds) also accepts a token that expired that recently; only the
     browser's cookie session uses it, to renew the token of a login session that is still live.
     """
-    claims = _decode(token, "access", leeway=expired_for_at_most)
+    settings = get_auth_settings()
+    key = (token, get_app_settings().secret_key, settings.jwt_issuer, settings.jwt_audience)
+    verified = _verified.get(key)
+    if verified is None:
+        verified = _verify_access_token(token, leeway=expired_for_at_most)
+        if len(_verified) >= _VERIFIED_CAPACITY:
+            _verified.clear()
+        _verified[key] = verified
+        return verified.claims
+    # The same comparisons as joserfc's on the first check.
+    now = int(time.time())
+    if verified.expires_at <= now - expired_for_at_most:
+        raise InvalidToken("expired_token: The token is expired")
+    if verified.not_before > now + expired_for_at_most:
+        raise InvalidToken("invalid_claim: The token is not yet valid")
+    return verified.claims
+
+
+def _verify_access_token(token: str, *, leeway: int) -> _Verified:
+    claims = _decode(token, "access", leeway=leeway)
     session_id, scope, subject = claims.get("sid"), claims.get("scope"), claims["sub"]
     if not isinstance(session_id, str) or not isinstance(scope, str):
         raise InvalidToken("missing session or scope")
-    if not isinstance(subject, str) or not subject.isdigit():
+    # A user id as Larder writes it: ASCII digits, within the id columns' range (a larger
+    # number could not even be bound as an SQLite parameter).
+    if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
         raise InvalidToken("bad subject")
-    return AccessClaims(
+    if not 1 <= int(subject) <= MAX_ID:
+        raise InvalidToken("bad subject")
+    access = AccessClaims(
         user_id=int(subject),
         session_id=session_id,
         scopes=frozenset(scope.split()),
         token_id=str(claims["jti"]),
     )
+    not_before = max(claims["iat"], claims.get("nbf", claims["iat"]))
+    return _Verified(access, not_before=not_before, expires_at=claims["exp"])
 
 
 def password_fingerprint(hashed_password: str | None) -> str:

@@ -6,10 +6,17 @@ Measures, all on 127.0.0.1:
 - warm-cache requests/s (target: at least 50% of a FastAPI hello-world served the same way).
 
 Larder and the hello-world each run in their own uvicorn process (one worker); load comes from
-wrk when installed (2 threads, 32 connections), else from a Python loop. Sign-in is replaced by a
-fixed user, so the figures are the ideas path itself, not token checks.
+wrk when installed (2 threads, 32 connections), else from a Python loop. Larder is the real
+application: the bench migrates its database, signs a user up and in through the API, and every
+request carries that user's bearer access token, so each one pays the real sign-in check (the
+token's signature and claims, and the login session and user read from the database). The
+hello world gets the same header.
 
-    uv run python -m bench.ideas            # prints the figures
+The cache lives in the process unless a Redis URL is given (production shares it through Redis
+when REDIS_URL is set); the database is a scratch SQLite file unless a URL of an existing
+database is given (migrated, and the bench's user deleted afterwards).
+
+    uv run python -m bench.ideas [--redis-url redis://127.0.0.1:6379/0] [--database-url URL]
     run_ideas_bench() -> IdeasBenchResult   # for the main benchmark
 """
 
@@ -26,10 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
@@ -37,6 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDEAS_PATH = "/api/v1/ideas/"
 COLD_LATENCY_TARGET = 1.3
 WARM_RATIO_TARGET = 0.5
+BENCH_PASSWORD = "bench password for the ideas feed"  # noqa: S105 - a throwaway bench account
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class IdeasBenchResult:
     warm_rps: float
     hello_rps: float
     load_tool: str
+    store: str = "in-process"
+    database: str = "sqlite"
 
     @property
     def cold_median_s(self) -> float:
@@ -77,7 +87,8 @@ class IdeasBenchResult:
         return "\n".join(
             [
                 f"ideas bench (upstream {self.upstream_delay_s * 1000:.0f} ms per subreddit, "
-                f"load by {self.load_tool})",
+                f"load by {self.load_tool}, signed in with a bearer token, cache {self.store}, "
+                f"database {self.database})",
                 f"  cold-cache latency ms: {cold}; median / upstream delay = "
                 f"{self.cold_ratio:.2f}x (target <= {COLD_LATENCY_TARGET}x); first request "
                 f"after start {self.first_ratio:.2f}x",
@@ -130,11 +141,62 @@ def _server(kind: str, env: dict[str, str]) -> Iterator[str]:
         log.close()
 
 
-def _wrk(url: str, seconds: float) -> float:
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "prestart", "--no-seed"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+
+
+def _sign_in(larder_url: str, email: str) -> str:
+    """Signs a new user up and in through the API; returns their bearer access token."""
+    api = f"{larder_url}/api/v1/auth"
+    signup = httpx.post(
+        f"{api}/signup", json={"email": email, "password": BENCH_PASSWORD}, timeout=10
+    )
+    signup.raise_for_status()
+    login = httpx.post(
+        f"{api}/login", data={"username": email, "password": BENCH_PASSWORD}, timeout=30
+    )
+    login.raise_for_status()
+    return str(login.json()["access_token"])
+
+
+def _delete_user(database_url: str, email: str) -> None:
+    """Removes the bench's user (and, by cascade, its login sessions) from a kept database."""
+    from sqlalchemy import create_engine, text
+
+    from shared.settings import normalise_database_url
+
+    engine = create_engine(normalise_database_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text('DELETE FROM "user" WHERE email = :email'), {"email": email})
+    finally:
+        engine.dispose()
+
+
+def _delete_redis_prefix(redis_url: str, prefix: str) -> None:
+    from redis import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _wrk(url: str, seconds: float, headers: dict[str, str]) -> float:
     wrk = shutil.which("wrk")
     assert wrk is not None  # noqa: S101
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     result = subprocess.run(  # noqa: S603
-        [wrk, "-t2", "-c32", f"-d{max(1, round(seconds))}s", url],
+        [wrk, "-t2", "-c32", f"-d{max(1, round(seconds))}s", *header_args, url],
         capture_output=True,
         text=True,
         check=True,
@@ -148,11 +210,13 @@ def _wrk(url: str, seconds: float) -> float:
     return float(match.group(1))
 
 
-async def _python_load(url: str, seconds: float, connections: int = 32) -> float:
+async def _python_load(
+    url: str, seconds: float, headers: dict[str, str], connections: int = 32
+) -> float:
     done = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
 
         async def worker() -> None:
             nonlocal done
@@ -166,20 +230,30 @@ async def _python_load(url: str, seconds: float, connections: int = 32) -> float
         return done / (time.monotonic() - started)
 
 
-def _requests_per_second(url: str, *, warmup: float, duration: float) -> tuple[float, str]:
+def _requests_per_second(
+    url: str, *, headers: dict[str, str], warmup: float, duration: float
+) -> tuple[float, str]:
     if shutil.which("wrk"):
-        _wrk(url, warmup)
-        return _wrk(url, duration), "wrk -t2 -c32"
-    asyncio.run(_python_load(url, warmup))
-    return asyncio.run(_python_load(url, duration)), "a Python loop, 32 connections"
+        _wrk(url, warmup, headers)
+        return _wrk(url, duration, headers), "wrk -t2 -c32"
+    asyncio.run(_python_load(url, warmup, headers))
+    return asyncio.run(_python_load(url, duration, headers)), "a Python loop, 32 connections"
 
 
 def run_ideas_bench(
-    *, delay: float = 0.2, warmup: float = 2.0, duration: float = 5.0, cold_samples: int = 5
+    *,
+    delay: float = 0.2,
+    warmup: float = 2.0,
+    duration: float = 5.0,
+    cold_samples: int = 5,
+    redis_url: str | None = None,
+    database_url: str | None = None,
 ) -> IdeasBenchResult:
     """Start a fake Reddit, Larder and a hello-world; measure; stop them all."""
     from tests.reddit.fake_reddit import serve_fake_reddit
 
+    email = f"ideas-bench-{uuid.uuid4().hex[:12]}@bench.example.com"
+    redis_prefix = f"larder-bench:{uuid.uuid4().hex}:"
     with (
         tempfile.TemporaryDirectory(prefix="larder-bench-") as scratch,
         serve_fake_reddit() as (fake, reddit_url),
@@ -190,65 +264,59 @@ def run_ideas_bench(
             "REDDIT_SUBREDDITS": "recipes,easyrecipes,TopSecretRecipes",
             "REDDIT_TIMEOUT_SECONDS": "5",
             "REDDIT_CACHE_TTL_SECONDS": "300",
-            "DATABASE_URL": f"sqlite:///{scratch}/bench.db",
+            "DATABASE_URL": database_url or f"sqlite:///{scratch}/bench.db",
             "ENVIRONMENT": "local",
             # Production's logging: the access line costs every request something.
             "LOG_FORMAT": "json",
-            "REDIS_URL": "",
+            "REDIS_URL": redis_url or "",
+            "REDIS_KEY_PREFIX": redis_prefix,
         }
-        with _server("larder", env) as larder_url:
-            cold = []
-            # Each limit is its own cache key, so each of these requests starts cold.
-            for limit in range(1, cold_samples + 1):
-                started = time.perf_counter()
-                response = httpx.get(f"{larder_url}{IDEAS_PATH}?limit={limit}", timeout=10)
-                cold.append(time.perf_counter() - started)
-                response.raise_for_status()
-                if response.json()["errors"]:
-                    raise RuntimeError(f"upstream errors: {response.json()['errors']}")
-            warm_url = f"{larder_url}{IDEAS_PATH}?limit=5"
-            httpx.get(warm_url, timeout=10).raise_for_status()
-            upstream_calls = len(fake.requests)
-            warm_rps, tool = _requests_per_second(warm_url, warmup=warmup, duration=duration)
-            if len(fake.requests) != upstream_calls:
-                raise RuntimeError("warm-cache requests reached the upstream")
+        _migrate(env)
+        try:
+            with _server("larder", env) as larder_url:
+                # The route must refuse a request without the token: the load below then
+                # measures the real sign-in check, not a route that skips it.
+                anonymous = httpx.get(f"{larder_url}{IDEAS_PATH}", timeout=10)
+                if anonymous.status_code != 401:
+                    raise RuntimeError(f"expected 401 without a token, got {anonymous}")
+                headers = {"Authorization": f"Bearer {_sign_in(larder_url, email)}"}
+                cold = []
+                # Each limit is its own cache key, so each of these requests starts cold.
+                for limit in range(1, cold_samples + 1):
+                    started = time.perf_counter()
+                    response = httpx.get(
+                        f"{larder_url}{IDEAS_PATH}?limit={limit}", headers=headers, timeout=10
+                    )
+                    cold.append(time.perf_counter() - started)
+                    response.raise_for_status()
+                    if response.json()["errors"]:
+                        raise RuntimeError(f"upstream errors: {response.json()['errors']}")
+                warm_url = f"{larder_url}{IDEAS_PATH}?limit=5"
+                httpx.get(warm_url, headers=headers, timeout=10).raise_for_status()
+                upstream_calls = len(fake.requests)
+                warm_rps, tool = _requests_per_second(
+                    warm_url, headers=headers, warmup=warmup, duration=duration
+                )
+                if len(fake.requests) != upstream_calls:
+                    raise RuntimeError("warm-cache requests reached the upstream")
+        finally:
+            if database_url:
+                _delete_user(database_url, email)
+            if redis_url:
+                _delete_redis_prefix(redis_url, redis_prefix)
         with _server("hello", {}) as hello_url:
-            hello_rps, _ = _requests_per_second(hello_url + "/", warmup=warmup, duration=duration)
+            hello_rps, _ = _requests_per_second(
+                hello_url + "/", headers=headers, warmup=warmup, duration=duration
+            )
     return IdeasBenchResult(
         upstream_delay_s=delay,
         cold_latencies_s=cold,
         warm_rps=warm_rps,
         hello_rps=hello_rps,
         load_tool=tool,
+        store="in Redis" if redis_url else "in-process",
+        database=(database_url or "sqlite").split(":", 1)[0],
     )
-
-
-def _larder_signed_in_as_a_fixed_user() -> Any:
-    """Larder whose CurrentUser is a fixed user, without app.dependency_overrides.
-
-    While any override is set, FastAPI rebuilds every sub-dependency of a route on every
-    request, which would then be what this measures. Instead the `CurrentUser` alias is
-    replaced before the routers are imported (this runs in a fresh process).
-    """
-    import sys
-    from typing import Annotated
-
-    from fastapi import Depends
-
-    import auth.dependencies
-    from users.models import User
-
-    if "reddit.router" in sys.modules:
-        raise RuntimeError("the routers were imported before sign-in could be replaced")
-    bench_user = User(id=1, email="bench@example.com", is_active=True)
-
-    async def fixed_user() -> User:
-        return bench_user
-
-    auth.dependencies.CurrentUser = Annotated[User, Depends(fixed_user)]  # type: ignore[assignment]
-    from main import create_app
-
-    return create_app()
 
 
 def _serve(kind: str, port: int) -> None:
@@ -263,7 +331,7 @@ def _serve(kind: str, port: int) -> None:
             return {"message": "Hello World"}
 
     else:
-        app = _larder_signed_in_as_a_fixed_user()
+        from main import app
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -281,11 +349,19 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.2, help="upstream delay, seconds")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per app")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per app")
+    parser.add_argument("--redis-url", help="cache in this Redis (keys under a fresh prefix)")
+    parser.add_argument("--database-url", help="an existing database (default: scratch SQLite)")
     args = parser.parse_args()
     if args.serve:
         _serve(args.serve, args.port)
         return
-    result = run_ideas_bench(delay=args.delay, warmup=args.warmup, duration=args.duration)
+    result = run_ideas_bench(
+        delay=args.delay,
+        warmup=args.warmup,
+        duration=args.duration,
+        redis_url=args.redis_url,
+        database_url=args.database_url,
+    )
     print(result.report())
     sys.exit(0 if result.passed else 1)
 

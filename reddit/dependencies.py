@@ -1,10 +1,12 @@
-"""The ideas feature's dependencies: the shared Reddit client and the service.
+"""The ideas feature's dependency: the service, over the shared Reddit client and store.
 
-Both are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a cost paid on
-every request for no gain here (none of them blocks).
+It is `async def`: FastAPI runs a plain `def` dependency in the threadpool, a cost paid on
+every request for no gain here (nothing in it blocks). It takes the client and the store from
+the application's state itself rather than through sub-dependencies: each dependency FastAPI
+solves costs about as much, on every request, as reading the warm cache.
 
-Each is a `Depends`, so tests and other environments replace either with
-`app.dependency_overrides` (a client on a mock transport, a service with a fake source).
+Tests and other environments replace the service with `app.dependency_overrides` (for
+example one whose client is on a mock transport, or with a fake source).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from reddit.client import RedditClient
 from reddit.service import IdeasService, SubredditOutcome
 from reddit.settings import RedditSettings, get_reddit_settings
 from shared.singleflight import SingleFlight
-from shared.stores import StoreDep
+from shared.stores import Store
 
 
 @asynccontextmanager
@@ -32,23 +34,15 @@ async def open_reddit(app: FastAPI, settings: RedditSettings) -> AsyncIterator[R
         yield client
 
 
-async def get_reddit_client(request: Request) -> RedditClient:
-    return cast(RedditClient, request.app.state.reddit_client)
-
-
-RedditClientDep = Annotated[RedditClient, Depends(get_reddit_client)]
-
-
-async def get_ideas_service(
-    request: Request, client: RedditClientDep, store: StoreDep
-) -> IdeasService:
-    # Settings and the single-flight registry are read here rather than injected: each extra
-    # dependency is paid on every request, and tests change settings through the environment.
+async def get_ideas_service(request: Request) -> IdeasService:
+    # Settings too are read here rather than injected; tests change them through the
+    # environment.
     settings = get_reddit_settings()
+    state = request.app.state
     return IdeasService(
-        source=client,
-        store=store,
-        flights=cast(SingleFlight[SubredditOutcome], request.app.state.reddit_flights),
+        source=cast(RedditClient, state.reddit_client),
+        store=cast(Store, state.store),
+        flights=cast(SingleFlight[SubredditOutcome], state.reddit_flights),
         subreddits=settings.reddit_subreddits,
         timeout_seconds=settings.reddit_timeout_seconds,
         cache_ttl_seconds=settings.reddit_cache_ttl_seconds,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from auth.dependencies import CurrentUser
+from auth.dependencies import SignedIn
 from reddit.dependencies import IdeasServiceDep
 from reddit.schemas import MAX_LIMIT, IdeasResponse, TimeFilter
 from reddit.service import Ideas
@@ -40,7 +40,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=RESPONSES,
 )
 async def list_ideas(
-    _user: CurrentUser,
+    _caller: SignedIn,
     ideas: IdeasServiceDep,
     t: Annotated[TimeFilter, Query(description="The period to rank posts over.")] = "week",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per subreddit (1-25).")] = 5,

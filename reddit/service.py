@@ -83,9 +83,9 @@ class IdeasService:
     async def top_posts(self, *, t: TimeFilter, limit: int) -> Ideas:
         """Top posts of every subreddit; RedditUnavailable (502) when none could be fetched."""
         keys = [cache_key(name, t=t, limit=limit) for name in self.subreddits]
-        # Cache reads first, without tasks: on a warm cache that is the whole request, and
-        # creating a task per subreddit would cost more than the in-process reads themselves.
-        outcomes = [SubredditOutcome(posts_json=await self._cached(key)) for key in keys]
+        # Every subreddit's cache entry in one store read (one round trip to Redis), without
+        # tasks: on a warm cache that is the whole request.
+        outcomes = [SubredditOutcome(posts_json=cached) for cached in await self._cached_all(keys)]
         misses = [i for i, outcome in enumerate(outcomes) if outcome.posts_json is None]
         if misses:
             fetched = await asyncio.gather(
@@ -129,23 +129,25 @@ class IdeasService:
         return SubredditOutcome(posts_json=posts_json)
 
     async def _cached(self, key: str) -> bytes | None:
-        """The cached JSON array of posts, served as stored.
+        return (await self._cached_all([key]))[0]
+
+    async def _cached_all(self, keys: list[str]) -> list[bytes | None]:
+        """The cached JSON arrays of posts, served as stored (None for a miss).
 
         Entries are only ever written by `_fetch` from validated posts, so the hot path does
         not parse them again; something that is not a JSON array at all is ignored.
         """
         try:
-            raw = await self.store.get(key)
+            raws = await self.store.get_many(keys)
         except StoreUnavailable as exc:
             # A cache that is down costs speed, not answers.
-            logger.warning("cache unavailable, reading %s: %s", key, exc)
-            return None
-        if raw is None:
-            return None
-        if not (raw.startswith(b"[") and raw.endswith(b"]")):
-            logger.warning("discarding an unreadable cache entry %s", key)
-            return None
-        return raw
+            logger.warning("cache unavailable, reading %s: %s", ", ".join(keys), exc)
+            return [None] * len(keys)
+        for i, raw in enumerate(raws):
+            if raw is not None and not (raw.startswith(b"[") and raw.endswith(b"]")):
+                logger.warning("discarding an unreadable cache entry %s", keys[i])
+                raws[i] = None
+        return raws
 
     async def _remember(self, key: str, posts_json: bytes) -> None:
         try:

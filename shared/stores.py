@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Protocol, cast
@@ -39,6 +39,10 @@ class StoreUnavailable(Exception):
 
 class Store(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of several keys, in order (None where absent), in one round trip."""
+        ...
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
 
@@ -77,6 +81,13 @@ def _check_ttl(seconds: float) -> None:
 class _Entry:
     value: bytes | int
     expires_at: float
+
+
+def _bytes_of(entry: _Entry | None) -> bytes | None:
+    if entry is None:
+        return None
+    value = entry.value
+    return str(value).encode() if isinstance(value, int) else value
 
 
 class MemoryStore:
@@ -127,11 +138,11 @@ class MemoryStore:
             self._entries.popitem(last=False)
 
     async def get(self, key: str) -> bytes | None:
-        entry = self._live(key, self._clock())
-        if entry is None:
-            return None
-        value = entry.value
-        return str(value).encode() if isinstance(value, int) else value
+        return _bytes_of(self._live(key, self._clock()))
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = self._clock()
+        return [_bytes_of(self._live(key, now)) for key in keys]
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         _check_ttl(ttl_seconds)
@@ -142,11 +153,9 @@ class MemoryStore:
 
     async def take(self, key: str) -> bytes | None:
         entry = self._live(key, self._clock())
-        if entry is None:
-            return None
-        del self._entries[key]
-        value = entry.value
-        return str(value).encode() if isinstance(value, int) else value
+        if entry is not None:
+            del self._entries[key]
+        return _bytes_of(entry)
 
     async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
         _check_ttl(window_seconds)
@@ -225,6 +234,18 @@ class RedisStore:
         if value is None:
             return None
         return value.encode() if isinstance(value, str) else bytes(value)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        try:
+            values = await self._redis.mget([self._key(key) for key in keys])
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return [
+            None if value is None else value.encode() if isinstance(value, str) else bytes(value)
+            for value in values
+        ]
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         _check_ttl(ttl_seconds)

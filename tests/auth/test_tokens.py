@@ -13,8 +13,9 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlmodel import Session
 
-from auth.tokens import create_password_reset_token, read_access_token
-from shared.settings import get_app_settings
+from auth import tokens as auth_tokens
+from auth.tokens import InvalidToken, create_password_reset_token, read_access_token
+from shared.settings import clear_settings_caches, get_app_settings
 from tests.factories import make_user
 from tests.helpers import bearer, login
 
@@ -136,6 +137,15 @@ def test_missing_claims_are_401(client: TestClient, tokens: dict[str, Any], clai
     _assert_401(client.get(ME, headers=bearer(_sign(claims))))
 
 
+@pytest.mark.parametrize("subject", ["0", "-1", "9" * 30, "\u00b2", "1.5", ""])
+def test_a_subject_that_is_no_user_id_is_401(
+    client: TestClient, tokens: dict[str, Any], subject: str
+) -> None:
+    claims = _claims_of(tokens["access_token"])
+    claims["sub"] = subject
+    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+
+
 def test_an_expired_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
     claims = _claims_of(tokens["access_token"])
     claims["iat"] = int(time.time()) - 3600
@@ -175,3 +185,53 @@ def test_read_access_token_exposes_the_session(tokens: dict[str, Any]) -> None:
     claims = read_access_token(tokens["access_token"])
     assert claims.session_id == _claims_of(tokens["access_token"])["sid"]
     assert claims.scopes == {"recipes:write"}
+
+
+# A checked token is remembered (auth/tokens.py): the clock and the key still decide.
+
+
+def test_a_token_checked_before_is_refused_once_it_expires(
+    client: TestClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    expires_at = _claims_of(tokens["access_token"])["exp"]
+    monkeypatch.setattr(time, "time", lambda: float(expires_at))
+    _assert_401(client.get(ME, headers=bearer(tokens)))
+    with pytest.raises(InvalidToken, match="expired"):
+        read_access_token(tokens["access_token"])
+    # The browser's grace period is measured from the same expiry.
+    assert read_access_token(tokens["access_token"], expired_for_at_most=60).session_id
+
+
+def test_a_token_issued_in_the_future_stays_refused(
+    client: TestClient, tokens: dict[str, Any]
+) -> None:
+    claims = _claims_of(tokens["access_token"])
+    early = _sign({**claims, "iat": int(time.time()) + 600})
+    # Accepted only with a leeway that covers the clock skew, then refused without one.
+    assert read_access_token(early, expired_for_at_most=900).session_id == claims["sid"]
+    with pytest.raises(InvalidToken):
+        read_access_token(early)
+    _assert_401(client.get(ME, headers=bearer(early)))
+
+
+def test_a_token_checked_before_is_refused_once_the_secret_key_changes(
+    client: TestClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    monkeypatch.setenv("SECRET_KEY", "a-rotated-secret-key-" + "y" * 32)
+    clear_settings_caches()
+    with pytest.raises(InvalidToken):
+        read_access_token(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(tokens)))
+
+
+def test_remembered_tokens_are_bounded(
+    tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_tokens, "_VERIFIED_CAPACITY", 3)
+    auth_tokens._verified.clear()
+    claims = _claims_of(tokens["access_token"])
+    for n in range(10):
+        read_access_token(_sign({**claims, "jti": f"token-{n}"}))
+        assert len(auth_tokens._verified) <= 3

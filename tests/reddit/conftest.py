@@ -2,7 +2,8 @@
 
 `larder` starts Larder the way production does (settings from the environment, the lifespan
 opening the store and the Reddit client) with REDDIT_BASE_URL at the fake, and talks to it over
-ASGI with an httpx.AsyncClient, so many requests can be in flight at once.
+ASGI with an httpx.AsyncClient, so many requests can be in flight at once. Its requests carry
+a real access token of `cook`, checked as in production (inside the test's transaction).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import Session
 
-from auth.dependencies import get_current_user
+from auth import service as auth_service
 from reddit.settings import get_reddit_settings
+from shared.database import get_session
 from shared.settings import clear_settings_caches
 from tests.factories import make_user
 from tests.reddit.fake_reddit import FakeReddit, serve_fake_reddit
@@ -59,12 +62,21 @@ def cook(session: object) -> User:
     return make_user(email="ideas-cook@example.com")
 
 
+@pytest.fixture
+def cook_token(session: Session, cook: User) -> str:
+    """An access token of a fresh login session of `cook` (in the test's transaction)."""
+    return auth_service.start_session(session, user=cook, scopes=frozenset()).access_token
+
+
 LarderFactory = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def larder(reddit_env: pytest.MonkeyPatch, cook: User) -> LarderFactory:
+def larder(reddit_env: pytest.MonkeyPatch, session: Session, cook_token: str) -> LarderFactory:
     """Starts a Larder instance (lifespan and all) as the signed-in `cook`; call it per instance."""
+
+    def session_override() -> Iterator[Session]:
+        yield session
 
     @asynccontextmanager
     async def start() -> AsyncIterator[httpx.AsyncClient]:
@@ -73,11 +85,13 @@ def larder(reddit_env: pytest.MonkeyPatch, cook: User) -> LarderFactory:
         clear_settings_caches()
         get_reddit_settings.cache_clear()
         app: FastAPI = create_app()
-        app.dependency_overrides[get_current_user] = lambda: cook
+        app.dependency_overrides[get_session] = session_override
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://127.0.0.1",
+                headers={"Authorization": f"Bearer {cook_token}"},
             ) as client,
         ):
             yield client

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reddit.service import cache_key
 from tests.reddit.conftest import SUBREDDITS, LarderFactory
 from tests.reddit.fake_reddit import FakeReddit
 from tests.redis_support import TEST_REDIS_URL, delete_prefix, require_redis, unique_prefix
@@ -175,6 +176,25 @@ async def test_failures_are_not_cached(larder: LarderFactory, fake_reddit: FakeR
     assert again.json()["results"]["recipes"] == expected_posts("recipes", 5)
     assert fake_reddit.calls("recipes") == 2
     assert fake_reddit.calls("easyrecipes") == 1
+
+
+async def test_an_unreadable_cache_entry_is_fetched_again_and_the_rest_served_from_cache(
+    larder: LarderFactory, fake_reddit: FakeReddit
+) -> None:
+    async with larder() as client:
+        first = await client.get(IDEAS)
+        transport = client._transport
+        assert isinstance(transport, httpx.ASGITransport)
+        store = transport.app.state.store  # type: ignore[attr-defined]
+        await store.set(cache_key("easyrecipes", t="week", limit=5), b'{"not": "posts"}', 300)
+        again = await client.get(IDEAS)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert {name: fake_reddit.calls(name) for name in SUBREDDITS} == {
+        "recipes": 1,
+        "easyrecipes": 2,
+        "TopSecretRecipes": 1,
+    }
 
 
 async def test_concurrent_requests_on_a_cold_cache_share_one_upstream_call(

@@ -53,6 +53,27 @@ async def test_get_returns_what_set_stored(store: Store) -> None:
     assert await store.get("greeting") == b"replaced"
 
 
+async def test_get_many_reads_several_keys_in_order(store: Store) -> None:
+    await store.set("first", b"1", ttl_seconds=30)
+    await store.set("third", b"3", ttl_seconds=30)
+    await store.hit("counter", window_seconds=30)
+    assert await store.get_many(["third", "missing", "first", "counter"]) == [
+        b"3",
+        None,
+        b"1",
+        b"1",
+    ]
+    assert await store.get_many([]) == []
+
+
+async def test_get_many_leaves_out_expired_values(store: Store) -> None:
+    await store.set("short", b"1", ttl_seconds=0.15)
+    await store.set("long", b"2", ttl_seconds=30)
+    assert await store.get_many(["short", "long"]) == [b"1", b"2"]
+    await asyncio.sleep(0.25)
+    assert await store.get_many(["short", "long"]) == [None, b"2"]
+
+
 async def test_values_expire_after_their_ttl(store: Store) -> None:
     await store.set("short", b"1", ttl_seconds=0.15)
     await store.set("long", b"2", ttl_seconds=30)
@@ -156,6 +177,8 @@ async def test_an_unreachable_redis_is_reported_not_hung() -> None:
         assert await store.ping() is False
         with pytest.raises(StoreUnavailable):
             await store.get("anything")
+        with pytest.raises(StoreUnavailable):
+            await store.get_many(["anything", "else"])
         with pytest.raises(StoreUnavailable):
             await store.hit("anything", window_seconds=1)
         with pytest.raises(StoreUnavailable):
