@@ -1,4 +1,4 @@
-"""The ideas route through dependency overrides: sign-in, query validation, OpenAPI, values."""
+"""The ideas route through a dependency override: sign-in, query validation, OpenAPI, values."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from reddit.client import RedditClient
-from reddit.dependencies import get_reddit_client
-from reddit.settings import RedditSettings, get_reddit_settings
+from reddit.dependencies import get_ideas_service
+from reddit.service import IdeasService, SubredditOutcome
+from reddit.settings import RedditSettings
+from shared.singleflight import SingleFlight
+from shared.stores import MemoryStore
 from tests.factories import make_user
 from tests.helpers import bearer, login
 from tests.reddit.listings import listing_bytes, post
@@ -54,17 +57,21 @@ def test_ideas_need_a_signed_in_user(client: TestClient) -> None:
     assert response.json() == {"detail": "Not authenticated"}
 
 
-def test_an_overridden_client_serves_per_subreddit_values(
-    app: FastAPI, signed_in: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_an_overridden_service_serves_per_subreddit_values(
+    app: FastAPI, signed_in: TestClient
 ) -> None:
     seen: list[httpx.Request] = []
     reddit = reddit_on_mock_transport(seen)
-    app.dependency_overrides[get_reddit_client] = lambda: reddit
-    monkeypatch.setenv("REDDIT_SUBREDDITS", "recipes,easyrecipes,TopSecretRecipes")
-    get_reddit_settings.cache_clear()
+    app.dependency_overrides[get_ideas_service] = lambda: IdeasService(
+        source=reddit,
+        store=MemoryStore(),
+        flights=SingleFlight[SubredditOutcome](),
+        subreddits=["recipes", "easyrecipes", "TopSecretRecipes"],
+        timeout_seconds=5,
+        cache_ttl_seconds=300,
+    )
     response = signed_in.get(IDEAS, params={"t": "all", "limit": 2})
     signed_in.portal.call(reddit.aclose)  # type: ignore[union-attr]
-    get_reddit_settings.cache_clear()
     assert response.status_code == 200
     assert response.json() == {
         "results": {
