@@ -1,21 +1,21 @@
-"""The ideas feature's dependency: the service, over the shared Reddit client and store.
+"""The ideas feature's service, over the shared Reddit client, store and single-flight registry.
 
-It is `async def`: FastAPI runs a plain `def` dependency in the threadpool, a cost paid on
-every request for no gain here (nothing in it blocks). It takes the client and the store from
-the application's state itself rather than through sub-dependencies: each dependency FastAPI
-solves costs about as much, on every request, as reading the warm cache.
-
-Tests and other environments replace the service with `app.dependency_overrides` (for
-example one whose client is on a mock transport, or with a fake source).
+The route gets it by calling `ideas_service_for(request)` rather than declaring a dependency:
+FastAPI's solving of even one `async def` dependency costs, on every request, several times what
+reading the warm cache does (about 100k instructions, a quarter of a whole hello-world
+request). Tests and other environments still replace the service through
+`app.dependency_overrides[get_ideas_service]` (for example with a client on a mock transport, or
+a fake source): `ideas_service_for` honours that, as `shared.reads.reader_for` does for
+`get_session`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, cast
+from typing import cast
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 
 from reddit.client import RedditClient
 from reddit.service import IdeasService, SubredditOutcome
@@ -34,9 +34,8 @@ async def open_reddit(app: FastAPI, settings: RedditSettings) -> AsyncIterator[R
         yield client
 
 
-async def get_ideas_service(request: Request) -> IdeasService:
-    # Settings too are read here rather than injected; tests change them through the
-    # environment.
+def get_ideas_service(request: Request) -> IdeasService:
+    # Settings are read here rather than injected; tests change them through the environment.
     settings = get_reddit_settings()
     state = request.app.state
     return IdeasService(
@@ -49,4 +48,10 @@ async def get_ideas_service(request: Request) -> IdeasService:
     )
 
 
-IdeasServiceDep = Annotated[IdeasService, Depends(get_ideas_service)]
+def ideas_service_for(request: Request) -> IdeasService:
+    """The service for this request, or what overrides `get_ideas_service` (called without
+    arguments)."""
+    override = request.app.dependency_overrides.get(get_ideas_service)
+    if override is not None:
+        return cast(IdeasService, override())
+    return get_ideas_service(request)

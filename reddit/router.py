@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from auth.dependencies import SignedIn
-from reddit.dependencies import IdeasServiceDep
+from reddit.dependencies import ideas_service_for
 from reddit.schemas import MAX_LIMIT, IdeasResponse, TimeFilter
 from reddit.service import Ideas
 
@@ -41,7 +41,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 async def list_ideas(
     _caller: SignedIn,
-    ideas: IdeasServiceDep,
+    request: Request,
     t: Annotated[TimeFilter, Query(description="The period to rank posts over.")] = "week",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per subreddit (1-25).")] = 5,
 ) -> Response:
@@ -50,7 +50,7 @@ async def list_ideas(
     A subreddit that fails or times out is listed in `errors` with a short reason; the others
     are still served. When every subreddit fails the answer is 502.
     """
-    return render(await ideas.top_posts(t=t, limit=limit))
+    return render(await ideas_service_for(request).top_posts(t=t, limit=limit))
 
 
 def render(ideas: Ideas) -> Response:
