@@ -18,6 +18,7 @@ from recipes.page import router as recipes_page
 from recipes.router import direct_routes as recipes_direct_routes
 from recipes.router import router as recipes_router
 from reddit.dependencies import open_reddit
+from reddit.router import direct_routes as ideas_direct_routes
 from reddit.router import router as ideas_router
 from reddit.settings import get_reddit_settings
 from shared.direct import DirectRoutesMiddleware
@@ -91,7 +92,8 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
 
     # Added innermost first: CORS wraps everything, so even error responses carry its headers.
     if direct_routes:
-        app.add_middleware(DirectRoutesMiddleware, routes=recipes_direct_routes(API_PREFIX))
+        routes = [*recipes_direct_routes(API_PREFIX), *ideas_direct_routes(API_PREFIX)]
+        app.add_middleware(DirectRoutesMiddleware, routes=routes)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(

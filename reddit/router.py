@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, cast, get_args
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from auth.dependencies import SignedIn
+from auth.dependencies import SignedIn, signed_in
 from reddit.dependencies import ideas_service_for
 from reddit.schemas import MAX_LIMIT, IdeasResponse, TimeFilter
 from reddit.service import Ideas
+from shared.direct import DirectRoute, plain_int, query_params
 
 router = APIRouter(prefix="/ideas", tags=["ideas"])
 
@@ -64,3 +66,27 @@ def render(ideas: Ideas) -> Response:
     )
     body = b'{"results":{%s},"errors":%s}' % (results, json.dumps(ideas.errors).encode())
     return Response(body, media_type="application/json")
+
+
+_TIME_FILTERS = frozenset(get_args(TimeFilter))
+
+
+async def _list_ideas_direct(request: Request, _match: re.Match[str]) -> Response | None:
+    """The feed as a direct route (shared/direct.py): the same sign-in check and service as
+    `list_ideas`, without FastAPI's dependency solving and query validation around a warm-cache
+    read that costs less than they do. Anything not plainly valid, and an overridden sign-in
+    check, is left to `list_ideas`."""
+    params = query_params(request.scope)
+    t = params.get("t", "week")
+    limit = plain_int(params.get("limit", "5"), low=1, high=MAX_LIMIT)
+    if t not in _TIME_FILTERS or limit is None or signed_in in request.app.dependency_overrides:
+        return None
+    await signed_in(request)
+    period = cast(TimeFilter, t)  # one of TimeFilter's values, checked above
+    return render(await ideas_service_for(request).top_posts(t=period, limit=limit))
+
+
+def direct_routes(prefix: str) -> list[DirectRoute]:
+    """The feed as a direct route, for an app that includes `router` under `prefix`."""
+    path = prefix + router.prefix + "/"
+    return [DirectRoute("GET", re.compile(re.escape(path)), path, _list_ideas_direct)]

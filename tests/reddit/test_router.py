@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from reddit.client import RedditClient
 from reddit.dependencies import get_ideas_service
@@ -130,3 +133,57 @@ def test_the_route_documents_its_answers(client: TestClient) -> None:
     params = {p["name"]: p for p in operation["parameters"]}
     assert params["t"]["schema"]["enum"] == ["hour", "day", "week", "month", "year", "all"]
     assert params["limit"]["schema"]["maximum"] == 25
+
+
+def test_the_direct_route_answers_as_the_fastapi_route(session: Session) -> None:
+    """GET /api/v1/ideas/ is also a direct route (shared/direct.py): with and without it, the
+    same requests get the same status, body and headers, and plainly valid ones are answered
+    by it."""
+    from main import create_app
+    from shared.database import get_session
+    from shared.direct import DirectRoute
+
+    user = make_user()
+    apps = [create_app(), create_app(direct_routes=False)]
+    answered_by: list[object] = []
+    direct_stack = apps[0].build_middleware_stack()
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        await direct_stack(scope, receive, send)
+        answered_by.append(scope.get("route"))
+
+    apps[0].middleware_stack = recording
+    reddit = reddit_on_mock_transport([])
+    for app in apps:
+        app.dependency_overrides[get_session] = lambda: session
+        app.dependency_overrides[get_ideas_service] = lambda: IdeasService(
+            source=reddit,
+            store=MemoryStore(),
+            flights=SingleFlight[SubredditOutcome](),
+            subreddits=["recipes", "easyrecipes"],
+            timeout_seconds=5,
+            cache_ttl_seconds=300,
+        )
+    with TestClient(apps[0]) as direct, TestClient(apps[1]) as plain:
+        token = bearer(login(direct, user.email))
+        cases = [
+            (IDEAS, token, True),
+            (IDEAS + "?t=all&limit=2", token, True),
+            (IDEAS + "?limit=25&t=hour", token, True),
+            (IDEAS, {}, True),
+            (IDEAS, {"Authorization": "Bearer not-a-token"}, True),
+            (IDEAS + "?t=decade", token, False),
+            (IDEAS + "?limit=0", token, False),
+            (IDEAS + "?limit=26", token, False),
+            (IDEAS + "?limit=five", token, False),
+            (IDEAS + "?t=decade", {}, False),
+        ]
+        for url, headers, is_direct in cases:
+            ours, theirs = direct.get(url, headers=headers), plain.get(url, headers=headers)
+            assert (ours.status_code, ours.content) == (theirs.status_code, theirs.content), url
+            skip = {"x-request-id", "x-process-time", "date"}
+            assert {k: v for k, v in ours.headers.items() if k not in skip} == {
+                k: v for k, v in theirs.headers.items() if k not in skip
+            }, url
+            assert isinstance(answered_by[-1], DirectRoute) is is_direct, url
+        direct.portal.call(reddit.aclose)  # type: ignore[union-attr]
