@@ -61,8 +61,12 @@ async def test_slow_subreddits_are_fetched_at_once_not_one_after_another(
         elapsed = time.monotonic() - started
     assert response.status_code == 200
     assert set(response.json()["results"]) == set(SUBREDDITS)
+    # The upstream's own record is the proof that the three were in flight at once. The clock
+    # only confirms the answer did not take the serial path (3 x 300 ms): a bound near one
+    # delay (it is about 0.35 s on a quiet machine) would time the machine CI shares, and the
+    # bench holds the cold-cache latency to 1.3x one subreddit's delay.
     assert fake_reddit.max_overlap() == 3
-    assert elapsed < 0.55
+    assert elapsed < 0.85
 
 
 async def test_one_failing_subreddit_is_reported_and_the_others_served(
