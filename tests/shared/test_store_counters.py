@@ -34,7 +34,9 @@ async def test_release_takes_back_one_hit_and_keeps_the_window(store: Store) -> 
     count, left = await store.count("attempts")
     assert count == 2
     assert 55 < left <= 60
-    assert await store.hit("attempts", window_seconds=60) == (3, pytest.approx(left, abs=5))
+    count, left_after = await store.hit("attempts", window_seconds=60)
+    assert count == 3
+    assert left_after <= left
 
 
 async def test_release_never_goes_below_zero_nor_creates_a_counter(store: Store) -> None:
