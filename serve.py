@@ -1,10 +1,11 @@
 """Production serving: `make serve` (run `make migrate` first, once per deployment).
 
 `python -m serve` runs uvicorn with `WEB_CONCURRENCY` worker processes (default: the CPU
-count) on `HOST`:`PORT`, trusting X-Forwarded-For/-Proto only from `FORWARDED_ALLOW_IPS`,
-without a `Server` header or uvicorn's access log (Larder logs each request itself), and on
-SIGTERM stops accepting connections, gives requests in flight up to
-`GRACEFUL_SHUTDOWN_SECONDS` to finish, and exits 0.
+count) on `HOST`:`PORT`, with uvicorn's proxy-header handling off (Larder believes
+X-Forwarded-For/-Proto only from `TRUSTED_PROXIES`: shared/network.py), without a `Server`
+header or uvicorn's access log (Larder logs each request itself), and on SIGTERM stops
+accepting connections, gives requests in flight up to `GRACEFUL_SHUTDOWN_SECONDS` to finish,
+and exits 0.
 
 Metrics are merged across workers through `PROMETHEUS_MULTIPROC_DIR`: a fresh temporary
 directory, removed on exit, unless the operator names one (its stale files are cleared).
@@ -61,8 +62,8 @@ def main() -> None:
             host=server.host,
             port=server.port,
             workers=server.web_concurrency,
-            proxy_headers=True,
-            forwarded_allow_ips=server.forwarded_allow_ips,
+            # Larder decides who the client is itself, from TRUSTED_PROXIES (shared/network.py).
+            proxy_headers=False,
             server_header=False,
             access_log=False,
             timeout_graceful_shutdown=server.graceful_shutdown_seconds,

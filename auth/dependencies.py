@@ -134,7 +134,7 @@ SignedIn = Annotated[AccessClaims, Security(signed_in)]
 
 
 def get_client_address(request: Request) -> str:
-    return client_address(request, get_auth_settings().trusted_proxies)
+    return client_address(request)
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]

@@ -7,11 +7,10 @@ import ipaddress
 import os
 import re
 from functools import lru_cache
-from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import register_settings_cache
 
@@ -48,15 +47,6 @@ class AuthSettings(BaseSettings):
     # Per client address: accounts created, and password reset requests, in an hour.
     signup_rate_per_hour: int = Field(default=20, ge=1)
     password_reset_rate_per_hour: int = Field(default=20, ge=1)
-    # Proxies whose X-Forwarded-For is believed when working out a client's address.
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def split_proxies(cls, value: Any) -> list[str]:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return list(value or [])
 
 
 class MailSettings(BaseSettings):
