@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 FORWARDED_SCHEMES = frozenset({"http", "https"})
 
@@ -27,25 +28,41 @@ def parse_networks(trusted_proxies: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in trusted_proxies)
 
 
-def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def _ip_of(hop: str) -> IPAddress | None:
+    """The address in an X-Forwarded-For entry, with or without a port ("192.0.2.7:4711",
+    "[2001:db8::7]:443", as some proxies write them)."""
+    text = hop
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    ip = _ip_of(address)
+    return ip is not None and any(ip in network for network in networks)
+
+
+def _normalised(hop: str) -> str:
+    ip = _ip_of(hop)
+    return hop if ip is None else str(ip)
 
 
 def forwarded_client(peer: str, forwarded_for: str, networks: tuple[Network, ...]) -> str:
     """The client for a connection from `peer`: the peer itself unless it is trusted; behind
     trusted proxies, the nearest untrusted address in X-Forwarded-For (addresses a client wrote
-    itself further left are ignored)."""
+    itself further left are ignored), without its port, in its canonical form."""
     if not networks or not _is_trusted(peer, networks):
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, networks):
-            return hop
-    return hops[0] if hops else peer
+            return _normalised(hop)
+    return _normalised(hops[0]) if hops else peer
 
 
 def _header(scope: Scope, name: bytes) -> str:

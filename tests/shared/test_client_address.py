@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from auth.throttle import throttle_key
+from shared.network import forwarded_client, parse_networks
 from shared.settings import AppSettings
 from shared.stores import RedisStore
 from tests.redis_support import TEST_REDIS_URL, delete_prefix, require_redis, unique_prefix
@@ -161,3 +162,30 @@ def test_trusted_proxies_are_checked_when_the_settings_load() -> None:
     assert settings.trusted_proxies == ["10.0.0.0/8", "::1", "192.0.2.7"]
     with pytest.raises(ValidationError, match=r"'proxy\.internal' is not an IP address or network"):
         AppSettings(_env_file=None, trusted_proxies="10.0.0.1,proxy.internal")
+
+
+@pytest.mark.parametrize(
+    ("forwarded_for", "client"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        # What the client wrote itself, left of what the proxy appended, is ignored.
+        ("192.0.2.66, 203.0.113.9", "203.0.113.9"),
+        ("192.0.2.66, 203.0.113.9, 10.1.2.3", "203.0.113.9"),
+        # Proxies that write ports, and IPv6 in any spelling: one client, one address.
+        ("203.0.113.9:4711", "203.0.113.9"),
+        ("[2001:DB8:0::7]:443", "2001:db8::7"),
+        ("2001:0db8::7", "2001:db8::7"),
+        # Every hop a trusted proxy: the farthest is the best there is.
+        ("10.9.9.9, 10.1.2.3", "10.9.9.9"),
+        ("", "10.0.0.1"),
+    ],
+)
+def test_forwarded_client_behind_trusted_proxies(forwarded_for: str, client: str) -> None:
+    networks = parse_networks(["10.0.0.0/8"])
+    assert forwarded_client("10.0.0.1", forwarded_for, networks) == client
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored() -> None:
+    networks = parse_networks(["10.0.0.0/8"])
+    assert forwarded_client("198.51.100.1", "203.0.113.9", networks) == "198.51.100.1"
+    assert forwarded_client("10.0.0.1", "203.0.113.9", ()) == "10.0.0.1"
