@@ -72,47 +72,35 @@ def seen_by_the_app(server: Server) -> dict[str, str]:
     return seen
 
 
-def test_behind_a_trusted_proxy_everything_names_the_forwarded_client(
-    engine: Engine, redis_prefix: str
+@pytest.mark.parametrize(
+    ("setting", "client", "scheme"),
+    [
+        ({"TRUSTED_PROXIES": "127.0.0.1"}, "203.0.113.9", "https"),
+        # uvicorn would believe anyone with this; Larder trusts no proxy here.
+        ({"FORWARDED_ALLOW_IPS": "*"}, "127.0.0.1", "http"),
+    ],
+    ids=["trusted-proxy", "forwarded-allow-ips-only"],
+)
+def test_the_app_the_throttle_and_the_access_log_agree_on_the_client(
+    engine: Engine, redis_prefix: str, setting: dict[str, str], client: str, scheme: str
 ) -> None:
     env = server_env(
         WEB_CONCURRENCY="1",
         LOG_FORMAT="json",
-        TRUSTED_PROXIES="127.0.0.1",
         REDIS_URL=TEST_REDIS_URL,
         REDIS_KEY_PREFIX=redis_prefix,
+        **setting,
     )
     with run_server(command=SERVE_TEST_APP, env=env) as server:
-        assert seen_by_the_app(server) == {"client": "203.0.113.9", "scheme": "https"}
-        assert wrong_login(server, "someone@example.com", "trusted-1") == 400
+        assert seen_by_the_app(server) == {"client": client, "scheme": scheme}
+        assert wrong_login(server, "someone@example.com", "login-1") == 400
         assert server.terminate() == 0  # writes out the access lines still buffered
         log = server.log()
 
-    assert counts_for(redis_prefix, "203.0.113.9", "someone@example.com") == (1, 1)
-    assert counts_for(redis_prefix, "127.0.0.1", "someone@example.com") == (0, 0)
-    assert counts_for(redis_prefix, "192.0.2.66", "someone@example.com") == (0, 0)
-    assert access_clients(log, "trusted-1") == ["203.0.113.9"]
-
-
-def test_uvicorns_forwarded_allow_ips_changes_nothing(engine: Engine, redis_prefix: str) -> None:
-    """FORWARDED_ALLOW_IPS=* would make uvicorn believe anyone; Larder trusts no proxy here,
-    so the client is the connection's peer for the application, the throttle and the log."""
-    env = server_env(
-        WEB_CONCURRENCY="1",
-        LOG_FORMAT="json",
-        FORWARDED_ALLOW_IPS="*",
-        REDIS_URL=TEST_REDIS_URL,
-        REDIS_KEY_PREFIX=redis_prefix,
-    )
-    with run_server(command=SERVE_TEST_APP, env=env) as server:
-        assert seen_by_the_app(server) == {"client": "127.0.0.1", "scheme": "http"}
-        assert wrong_login(server, "someone@example.com", "untrusted-1") == 400
-        assert server.terminate() == 0
-        log = server.log()
-
-    assert counts_for(redis_prefix, "127.0.0.1", "someone@example.com") == (1, 1)
-    assert counts_for(redis_prefix, "203.0.113.9", "someone@example.com") == (0, 0)
-    assert access_clients(log, "untrusted-1") == ["127.0.0.1"]
+    assert counts_for(redis_prefix, client, "someone@example.com") == (1, 1)
+    for other in {"127.0.0.1", "203.0.113.9", "192.0.2.66"} - {client}:
+        assert counts_for(redis_prefix, other, "someone@example.com") == (0, 0)
+    assert access_clients(log, "login-1") == [client]
 
 
 def make_run_command() -> list[str]:

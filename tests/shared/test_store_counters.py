@@ -3,28 +3,12 @@ store that refuses new counters rather than evicting live ones."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from shared.stores import MemoryStore, RedisStore, Store, StoreFull, StoreUnavailable
-from tests.redis_support import TEST_REDIS_URL, delete_prefix, require_redis, unique_prefix
+from shared.stores import MemoryStore, Store, StoreFull, StoreUnavailable
 from tests.shared.test_stores import FakeClock
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    await require_redis()
-    prefix = unique_prefix()
-    redis_store = RedisStore.from_url(TEST_REDIS_URL, prefix=prefix)
-    yield redis_store
-    await redis_store.close()
-    await delete_prefix(prefix)
 
 
 async def test_release_takes_back_one_hit_and_keeps_the_window(store: Store) -> None:
