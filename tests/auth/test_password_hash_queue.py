@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from auth import passwords
 from auth.throttle import throttle_key
 from shared.settings import clear_settings_caches
-from tests.helpers import LIVE_EMAIL_DOMAIN, live_email
+from tests.helpers import LIVE_EMAIL_DOMAIN, form_token, live_email
 
 QUEUE_SECONDS = 0.5
 # Far more than the queue bound, far less than a held slot would make a request wait.
@@ -126,3 +126,17 @@ def test_a_signup_that_gets_no_slot_in_time_is_503_and_creates_nothing(
         "/api/v1/auth/signup", json={"email": email, "password": "a long enough password"}
     )
     assert again.status_code == 201, again.text
+
+
+def test_the_login_page_says_it_is_busy_with_503(
+    held: tuple[HeldSlot, Future[Any]], live_client: TestClient
+) -> None:
+    token = form_token(live_client.get("/login").text)
+    form = {"email": live_email(), "password": "a guess at it", "csrf_token": token}
+
+    response, seconds = timed(lambda: live_client.post("/login", data=form))
+
+    assert response.status_code == 503
+    assert "Signing in is busy right now" in response.text
+    assert response.headers["retry-after"] == "1"
+    assert seconds < BOUND_SECONDS
