@@ -11,6 +11,9 @@ instead of rotating a refresh token: the session row is already checked on every
 refresh-token rotation would read two tabs renewing at once as token theft and end the session.
 A session still ends at its absolute expiry (`REFRESH_TOKEN_EXPIRE_DAYS`).
 
+What a page session may do is what its login session's scopes allow, by the same rule as the
+API (`auth.service.scopes_allow`).
+
 CSRF: every form carries a token that is an HMAC (keyed by SECRET_KEY) of what the browser is
 bound to: its login session id once signed in, or a random pre-session nonce kept in a
 SameSite=Strict cookie for the sign-in form. A cross-site page can neither read the token nor
@@ -34,7 +37,13 @@ from sqlmodel import Session
 from auth import service as auth_service
 from auth.models import LoginSession
 from auth.settings import get_auth_settings
-from auth.tokens import SCOPE_ADMIN, InvalidToken, create_access_token, read_access_token
+from auth.tokens import (
+    SCOPE_ADMIN,
+    SCOPE_RECIPES_WRITE,
+    InvalidToken,
+    create_access_token,
+    read_access_token,
+)
 from shared.models import utcnow
 from shared.pages import is_https
 from shared.settings import get_app_settings
@@ -74,6 +83,7 @@ class Viewer:
 
     user: User | None = None
     login_session: LoginSession | None = None
+    # The login session's scopes.
     scopes: frozenset[str] = frozenset()
     secure: bool = False
     # Cookie work the page's response must carry: a renewed token, or signing the browser out.
@@ -82,10 +92,17 @@ class Viewer:
     # The token every form of this signed-in browser carries.
     csrf_token: str | None = field(default=None, repr=False)
 
+    def _may(self, *needed: str) -> bool:
+        return self.user is not None and auth_service.scopes_allow(self.user, self.scopes, needed)
+
     @property
     def is_admin(self) -> bool:
-        """As for the API: superuser powers need the flag and the admin scope."""
-        return self.user is not None and self.user.is_superuser and SCOPE_ADMIN in self.scopes
+        return self._may(SCOPE_ADMIN)
+
+    @property
+    def may_write_recipes(self) -> bool:
+        """Whether the forms that add, edit and delete recipes are open to this viewer."""
+        return self._may(SCOPE_RECIPES_WRITE)
 
     def csrf_ok(self, submitted: str | None) -> bool:
         """Whether a form came from one of this signed-in browser's own pages."""
@@ -160,7 +177,7 @@ def viewer_for(request: Request, session: Session) -> Viewer:
     return Viewer(
         user=user,
         login_session=login,
-        scopes=claims.scopes,
+        scopes=frozenset(login.scope.split()),
         secure=secure,
         renewed_token=renewed,
         csrf_token=session_csrf_token(login.id),

@@ -6,6 +6,7 @@ Operations that complete a unit of work commit; everything else only flushes.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,6 +78,15 @@ def available_scopes(user: User) -> frozenset[str]:
     if user.is_superuser:
         scopes.add(SCOPE_ADMIN)
     return frozenset(scopes)
+
+
+def scopes_allow(user: User, granted: frozenset[str], needed: Collection[str]) -> bool:
+    """Whether a session granted `granted` may do what needs `needed`: the one rule for the API's
+    routes and the pages alike. Every needed scope must be granted, and superuser powers need
+    both the admin scope and the superuser flag (a scope outlives a demotion)."""
+    if any(scope not in granted for scope in needed):
+        return False
+    return SCOPE_ADMIN not in needed or user.is_superuser
 
 
 def grant_scopes(user: User, requested: str | None) -> frozenset[str]:
