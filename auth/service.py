@@ -133,7 +133,12 @@ def start_session(
 
 
 async def login(
-    session: Session, *, email: str, password: str, requested_scope: str | None
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    requested_scope: str | None,
+    method: str = "password",
 ) -> IssuedTokens:
     """Check the password (equal work for unknown emails) and start a session.
 
@@ -150,7 +155,11 @@ async def login(
         user.hashed_password = await hash_password_async(password)
         session.add(user)
     return await run_in_threadpool(
-        start_session, session, user=user, scopes=grant_scopes(user, requested_scope)
+        start_session,
+        session,
+        user=user,
+        scopes=grant_scopes(user, requested_scope),
+        method=method,
     )
 
 
