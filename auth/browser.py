@@ -32,7 +32,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from fastapi import Request, Response
 from sqlmodel import Session
@@ -140,22 +140,19 @@ def start_cookie_session(response: Response, access_token: str, *, secure: bool)
         httponly=True,
         samesite="lax",
     )
-    response.delete_cookie(
-        cookie_name(LOGIN_NONCE_COOKIE, secure=secure),
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="strict",
-    )
+    _delete_cookie(response, LOGIN_NONCE_COOKIE, secure=secure, samesite="strict")
 
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    _delete_cookie(response, SESSION_COOKIE, secure=secure, samesite="lax")
+
+
+def _delete_cookie(
+    response: Response, name: str, *, secure: bool, samesite: Literal["lax", "strict"]
+) -> None:
+    # The name, path and Secure it was set with: else browsers keep it (or refuse a __Host- one).
     response.delete_cookie(
-        cookie_name(SESSION_COOKIE, secure=secure),
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="lax",
+        cookie_name(name, secure=secure), path="/", secure=secure, httponly=True, samesite=samesite
     )
 
 

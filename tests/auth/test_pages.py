@@ -349,6 +349,15 @@ def _expired_access_token(user_id: int, claims: AccessClaims) -> str:
         )
 
 
+def _page_token(claims: AccessClaims, *, lifetime_seconds: int) -> str:
+    return create_page_token(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        scopes=claims.scopes,
+        lifetime_seconds=lifetime_seconds,
+    )
+
+
 @pytest.mark.parametrize("expired", [True, False])
 def test_an_api_clients_access_token_opens_no_page_session(
     client: TestClient, session: Session, expired: bool
@@ -380,12 +389,7 @@ def test_an_api_clients_access_token_opens_no_page_session(
 def test_a_page_token_for_an_api_session_opens_nothing(client: TestClient) -> None:
     user = make_user(email="api-session@example.com")
     claims = read_access_token(login(client, user.email)["access_token"])
-    forged = create_page_token(
-        user_id=claims.user_id,
-        session_id=claims.session_id,
-        scopes=claims.scopes,
-        lifetime_seconds=600,
-    )
+    forged = _page_token(claims, lifetime_seconds=600)
     client.cookies.set(SESSION_COOKIE, forged, domain="127.0.0.1")
 
     home = client.get("/")
@@ -413,12 +417,7 @@ def test_an_expired_page_token_is_not_renewed(client: TestClient, session: Sessi
     page_login(client, user.email)
     claims = read_page_token(client.cookies[SESSION_COOKIE])
     with mock.patch("auth.tokens.time.time", return_value=time.time() - 3600):
-        stale = create_page_token(
-            user_id=claims.user_id,
-            session_id=claims.session_id,
-            scopes=claims.scopes,
-            lifetime_seconds=60,
-        )
+        stale = _page_token(claims, lifetime_seconds=60)
     client.cookies.set(SESSION_COOKIE, stale, domain="127.0.0.1")
 
     home = client.get("/")
