@@ -80,7 +80,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         is_api = scope["path"].startswith("/api/")
         # Browsers ignore the header over plain http, so it goes only on https answers.
-        hsts = self.hsts and scope["scheme"] == "https"
+        hsts = self.hsts and scope.get("scheme") == "https"
         status = 500
         response_started = False
 
