@@ -95,7 +95,11 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
         routes = [*recipes_direct_routes(API_PREFIX), *ideas_direct_routes(API_PREFIX)]
         app.add_middleware(DirectRoutesMiddleware, routes=routes)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware,
+        access_log=settings.access_log,
+        hsts=settings.environment == "production",
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.backend_cors_origins,

@@ -1,7 +1,8 @@
 """Sign-in and sign-out pages for browsers: a form posting to Larder, kept in a cookie session.
 
 The form login is the API login (same password check, same throttling per email and client
-address, same login sessions); only the transport differs. See `auth.browser`.
+address, same login sessions, marked as begun on the pages); only the transport differs. See
+`auth.browser`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from auth import browser
 from auth import service as auth_service
 from auth.dependencies import ClientAddress, LoginThrottle, ViewerDep
+from auth.models import PAGE_SIGN_IN
 from auth.throttle import Throttled, throttle_key
 from shared.database import SessionDep
 from shared.pages import is_https, page_templates, redirect, render
@@ -91,7 +93,7 @@ async def login_submit(
         )
     try:
         tokens = await auth_service.login(
-            session, email=email, password=password, requested_scope=None
+            session, email=email, password=password, requested_scope=None, method=PAGE_SIGN_IN
         )
     except auth_service.LoginFailed:
         await throttle.record(key)

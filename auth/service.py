@@ -6,6 +6,7 @@ Operations that complete a unit of work commit; everything else only flushes.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +80,15 @@ def available_scopes(user: User) -> frozenset[str]:
     return frozenset(scopes)
 
 
+def scopes_allow(user: User, granted: frozenset[str], needed: Collection[str]) -> bool:
+    """Whether a session granted `granted` may do what needs `needed`: the one rule for the API's
+    routes and the pages alike. Every needed scope must be granted, and superuser powers need
+    both the admin scope and the superuser flag (a scope outlives a demotion)."""
+    if any(scope not in granted for scope in needed):
+        return False
+    return SCOPE_ADMIN not in needed or user.is_superuser
+
+
 def grant_scopes(user: User, requested: str | None) -> frozenset[str]:
     """All the user may have when nothing is asked; otherwise only what is asked and allowed."""
     allowed = available_scopes(user)
@@ -123,7 +133,12 @@ def start_session(
 
 
 async def login(
-    session: Session, *, email: str, password: str, requested_scope: str | None
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    requested_scope: str | None,
+    method: str = "password",
 ) -> IssuedTokens:
     """Check the password (equal work for unknown emails) and start a session.
 
@@ -140,7 +155,11 @@ async def login(
         user.hashed_password = await hash_password_async(password)
         session.add(user)
     return await run_in_threadpool(
-        start_session, session, user=user, scopes=grant_scopes(user, requested_scope)
+        start_session,
+        session,
+        user=user,
+        scopes=grant_scopes(user, requested_scope),
+        method=method,
     )
 
 
