@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -14,10 +16,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from sqlmodel import Session
 
 from auth import tokens as auth_tokens
-from shared.settings import clear_settings_caches
+from auth.settings import get_auth_settings
+from shared.settings import clear_settings_caches, get_app_settings
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import bearer, login
 
@@ -135,16 +140,100 @@ def test_a_reset_token_dies_when_the_password_changes_meanwhile(
     login(client, "meanwhile@example.com", "changed it myself")
 
 
+def _token_from_public_information(user_id: int, binding: str) -> str:
+    """A reset token made with SECRET_KEY alone, claim by claim as Larder writes them."""
+    settings = get_auth_settings()
+    now = int(time.time())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(user_id),
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "type": "password_reset",
+        "pwd": binding,
+    }
+    key = OctKey.import_key(get_app_settings().secret_key.encode())
+    return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key, algorithms=["HS256"])
+
+
+def test_a_reset_token_for_an_account_without_a_password_cannot_be_forged(
+    client: TestClient, session: Session
+) -> None:
+    user = make_user(email="sso-only@example.com", hashed_password=None)
+    assert user.id is not None
+    # What a token was once bound to for every account without a password: a known constant.
+    known_constant = hashlib.sha256(b"no-password").hexdigest()[:32]
+    # Nor is the binding a function of the (empty) password alone.
+    empty_password = hashlib.sha256(b"\x00").hexdigest()
+
+    for binding in (known_constant, empty_password):
+        forged = _token_from_public_information(user.id, binding)
+        response = client.post(CONFIRM, json={"token": forged, "new_password": NEW_PASSWORD})
+        assert response.status_code == 400, binding
+        assert response.json() == {"detail": "Invalid or expired password reset token"}
+
+    session.refresh(user)
+    assert user.hashed_password is None
+
+
+def test_an_account_without_a_password_sets_one_by_reset_once(
+    client: TestClient, inbox: Inbox
+) -> None:
+    make_user(email="sso-reset@example.com", hashed_password=None)
+    _request(client, "sso-reset@example.com")
+    (token,) = inbox.tokens_for("sso-reset@example.com")
+
+    first = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
+    second = client.post(CONFIRM, json={"token": token, "new_password": "yet another phrase"})
+
+    assert first.status_code == 204
+    assert second.status_code == 400
+    login(client, "sso-reset@example.com", NEW_PASSWORD)
+
+
+def test_reset_tokens_of_two_accounts_without_a_password_differ_in_binding(
+    client: TestClient,
+) -> None:
+    first = make_user(email="sso-a@example.com", hashed_password=None)
+    second = make_user(email="sso-b@example.com", hashed_password=None)
+    assert first.security_stamp != second.security_stamp
+    assert auth_tokens.password_reset_binding(first) != auth_tokens.password_reset_binding(second)
+    # A token made for one account, moved to the other, does not work there.
+    assert second.id is not None
+    _, first_binding = auth_tokens.read_password_reset_token(
+        auth_tokens.create_password_reset_token(first)
+    )
+    moved = _token_from_public_information(second.id, first_binding)
+    response = client.post(CONFIRM, json={"token": moved, "new_password": NEW_PASSWORD})
+    assert response.status_code == 400
+
+
+def test_changing_the_password_replaces_the_security_stamp(
+    client: TestClient, session: Session
+) -> None:
+    user = make_user(email="stamp@example.com")
+    before = user.security_stamp
+    tokens = login(client, "stamp@example.com")
+    changed = client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "changed it myself"},
+        headers=bearer(tokens),
+    )
+    assert changed.status_code == 204
+    session.refresh(user)
+    assert user.security_stamp != before
+    assert len(user.security_stamp) >= 32
+
+
 def test_an_expired_reset_token_is_refused(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user(email="late@example.com")
-    assert user.id is not None
     issued_at = time.time() - 31 * 60
     monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
-    token = auth_tokens.create_password_reset_token(
-        user_id=user.id, hashed_password=user.hashed_password
-    )
+    token = auth_tokens.create_password_reset_token(user)
     monkeypatch.undo()
 
     response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
@@ -157,12 +246,9 @@ def test_a_reset_token_within_its_30_minutes_works(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user(email="in-time@example.com")
-    assert user.id is not None
     issued_at = time.time() - 29 * 60
     monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
-    token = auth_tokens.create_password_reset_token(
-        user_id=user.id, hashed_password=user.hashed_password
-    )
+    token = auth_tokens.create_password_reset_token(user)
     monkeypatch.undo()
     response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
     assert response.status_code == 204
