@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import socket
 import time
 import uuid
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SMTPSession
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import OctKey
@@ -22,7 +15,8 @@ from sqlmodel import Session
 
 from auth import tokens as auth_tokens
 from auth.settings import get_auth_settings
-from shared.settings import clear_settings_caches, get_app_settings
+from shared.settings import get_app_settings
+from tests.auth.mail_server import Inbox, point_mail_at, run_mail_server
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import bearer, login
 
@@ -31,47 +25,12 @@ CONFIRM = "/api/v1/auth/password-reset/confirm"
 NEW_PASSWORD = "a fresh and private phrase"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: SMTPSession, envelope: Envelope
-    ) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    def tokens_for(self, address: str) -> list[str]:
-        found = []
-        for message in self.messages:
-            if message["To"] == address:
-                body = message.get_payload(decode=True)
-                assert isinstance(body, bytes)
-                found += re.findall(r"token=([A-Za-z0-9._-]+)", body.decode())
-        return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("SMTP_TLS", "false")
-    monkeypatch.setenv("EMAILS_FROM", "Larder <larder@example.com>")
-    clear_settings_caches()
-    yield inbox
-    controller.stop()
+    with run_mail_server(inbox) as port:
+        point_mail_at(monkeypatch, port)
+        yield inbox
 
 
 def _request(client: TestClient, email: str) -> None:
