@@ -15,6 +15,7 @@ from tests.factories import make_user
 
 REQUEST = "/api/v1/auth/password-reset/request"
 ENCRYPTED: list[Security] = ["starttls", "implicit"]
+USER, PASSWORD = "larder-mailer", "relay password"
 
 
 @pytest.fixture(scope="module")
@@ -35,63 +36,73 @@ def certificate(ca: trustme.CA) -> trustme.LeafCert:
     return ca.issue_cert("127.0.0.1", "localhost")
 
 
-def tls_settings(security: Security) -> dict[str, str]:
-    if security == "implicit":
-        return {"SMTP_SSL": "true"}
-    return {"SMTP_TLS": "true"}
+class Delivery:
+    """Asks for a password reset while a mail server of the given kind runs; keeps what the
+    server received and what Larder logged as failed."""
+
+    def __init__(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        self.client, self.monkeypatch, self.caplog = client, monkeypatch, caplog
+        self.inbox = Inbox()
+
+    def reset(
+        self,
+        email: str,
+        *,
+        security: Security,
+        certificate: trustme.LeafCert | None = None,
+        **settings: str,
+    ) -> Inbox:
+        if security == "implicit":
+            settings.setdefault("SMTP_SSL", "true")
+        elif security == "starttls":
+            settings.setdefault("SMTP_TLS", "true")
+        make_user(email=email)
+        with run_mail_server(self.inbox, security=security, certificate=certificate) as port:
+            point_mail_at(self.monkeypatch, port, **settings)
+            with self.caplog.at_level("ERROR", logger="larder.emails"):
+                response = self.client.post(REQUEST, json={"email": email})
+        # Mail goes after the response, so whatever happens to it the client gets its 202.
+        assert response.status_code == 202
+        return self.inbox
+
+    def failures(self) -> list[str]:
+        return [
+            f"{record.getMessage()} {record.exc_text or ''}"
+            for record in self.caplog.records
+            if record.name == "larder.emails" and record.levelname == "ERROR"
+        ]
 
 
-def request_reset(client: TestClient, email: str) -> None:
-    make_user(email=email)
-    response = client.post(REQUEST, json={"email": email})
-    # Mail goes after the response, so whatever happens to it the client gets its 202.
-    assert response.status_code == 202
-
-
-def delivery_failures(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        f"{record.getMessage()} {record.exc_text or ''}"
-        for record in caplog.records
-        if record.name == "larder.emails" and record.levelname == "ERROR"
-    ]
+@pytest.fixture
+def delivery(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Delivery:
+    return Delivery(client, monkeypatch, caplog)
 
 
 @pytest.mark.parametrize("security", ENCRYPTED)
 def test_a_server_whose_ca_is_not_trusted_gets_nothing(
-    client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    certificate: trustme.LeafCert,
-    security: Security,
+    delivery: Delivery, certificate: trustme.LeafCert, security: Security
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security=security, certificate=certificate) as port:
-        point_mail_at(monkeypatch, port, **tls_settings(security))
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "untrusted@example.com")
+    inbox = delivery.reset("untrusted@example.com", security=security, certificate=certificate)
 
     assert inbox.messages == []
-    (failure,) = delivery_failures(caplog)
+    (failure,) = delivery.failures()
     assert "untrusted@example.com" in failure
     assert "certificate verify failed" in failure
 
 
 @pytest.mark.parametrize("security", ENCRYPTED)
 def test_a_server_whose_ca_is_configured_gets_the_mail_encrypted(
-    client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    certificate: trustme.LeafCert,
-    ca_file: str,
-    security: Security,
+    delivery: Delivery, certificate: trustme.LeafCert, ca_file: str, security: Security
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security=security, certificate=certificate) as port:
-        point_mail_at(monkeypatch, port, SMTP_CA_FILE=ca_file, **tls_settings(security))
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "trusted@example.com")
+    inbox = delivery.reset(
+        "trusted@example.com", security=security, certificate=certificate, SMTP_CA_FILE=ca_file
+    )
 
-    assert delivery_failures(caplog) == []
+    assert delivery.failures() == []
     assert [message["To"] for message in inbox.messages] == ["trusted@example.com"]
     assert inbox.encrypted == [True]
     assert len(inbox.tokens_for("trusted@example.com")) == 1
@@ -99,95 +110,72 @@ def test_a_server_whose_ca_is_configured_gets_the_mail_encrypted(
 
 @pytest.mark.parametrize("security", ENCRYPTED)
 def test_a_certificate_for_another_host_is_refused(
-    client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    ca: trustme.CA,
-    ca_file: str,
-    security: Security,
+    delivery: Delivery, ca: trustme.CA, ca_file: str, security: Security
 ) -> None:
     elsewhere = ca.issue_cert("mail.example.test")
-    inbox = Inbox()
-    with run_mail_server(inbox, security=security, certificate=elsewhere) as port:
-        point_mail_at(monkeypatch, port, SMTP_CA_FILE=ca_file, **tls_settings(security))
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "misnamed@example.com")
+    inbox = delivery.reset(
+        "misnamed@example.com", security=security, certificate=elsewhere, SMTP_CA_FILE=ca_file
+    )
 
     assert inbox.messages == []
-    (failure,) = delivery_failures(caplog)
+    (failure,) = delivery.failures()
     assert "certificate verify failed" in failure
 
 
 def test_a_missing_ca_file_is_logged_not_raised(
-    client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    certificate: trustme.LeafCert,
-    tmp_path: Path,
+    delivery: Delivery, certificate: trustme.LeafCert, tmp_path: Path
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security="starttls", certificate=certificate) as port:
-        missing = str(tmp_path / "no-such-ca.pem")
-        point_mail_at(monkeypatch, port, SMTP_TLS="true", SMTP_CA_FILE=missing)
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "misconfigured@example.com")
+    missing = str(tmp_path / "no-such-ca.pem")
+    inbox = delivery.reset(
+        "misconfigured@example.com",
+        security="starttls",
+        certificate=certificate,
+        SMTP_CA_FILE=missing,
+    )
 
     assert inbox.messages == []
-    (failure,) = delivery_failures(caplog)
+    (failure,) = delivery.failures()
     assert "No such file" in failure
 
 
 def test_a_server_that_offers_no_starttls_is_not_sent_mail_in_the_clear(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    delivery: Delivery,
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security="plain") as port:
-        point_mail_at(monkeypatch, port, SMTP_TLS="true")
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "downgraded@example.com")
+    inbox = delivery.reset("downgraded@example.com", security="plain", SMTP_TLS="true")
 
     assert inbox.messages == []
-    assert len(delivery_failures(caplog)) == 1
+    assert len(delivery.failures()) == 1
 
 
 @pytest.mark.parametrize("security", ENCRYPTED)
 def test_the_login_goes_over_tls(
-    client: TestClient,
-    monkeypatch: pytest.MonkeyPatch,
-    certificate: trustme.LeafCert,
-    ca_file: str,
-    security: Security,
+    delivery: Delivery, certificate: trustme.LeafCert, ca_file: str, security: Security
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security=security, certificate=certificate) as port:
-        point_mail_at(
-            monkeypatch,
-            port,
-            SMTP_CA_FILE=ca_file,
-            SMTP_USER="larder-mailer",
-            SMTP_PASSWORD="relay password",
-            **tls_settings(security),
-        )
-        request_reset(client, "with-login@example.com")
+    inbox = delivery.reset(
+        "with-login@example.com",
+        security=security,
+        certificate=certificate,
+        SMTP_CA_FILE=ca_file,
+        SMTP_USER=USER,
+        SMTP_PASSWORD=PASSWORD,
+    )
 
-    assert inbox.logins == [("larder-mailer", "relay password")]
+    assert inbox.logins == [(USER, PASSWORD)]
     assert inbox.encrypted == [True]
 
 
 def test_a_login_is_never_sent_over_a_plain_connection(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    delivery: Delivery, caplog: pytest.LogCaptureFixture
 ) -> None:
-    inbox = Inbox()
-    with run_mail_server(inbox, security="plain") as port:
-        point_mail_at(monkeypatch, port, SMTP_USER="larder-mailer", SMTP_PASSWORD="relay password")
-        with caplog.at_level("ERROR", logger="larder.emails"):
-            request_reset(client, "cleartext@example.com")
+    inbox = delivery.reset(
+        "cleartext@example.com", security="plain", SMTP_USER=USER, SMTP_PASSWORD=PASSWORD
+    )
 
     assert inbox.logins == []
     assert inbox.messages == []
-    (failure,) = delivery_failures(caplog)
+    (failure,) = delivery.failures()
     assert "plain connection" in failure
-    assert "relay password" not in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 def test_the_port_follows_the_kind_of_tls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
