@@ -8,7 +8,8 @@ SIGTERM stops accepting connections, gives requests in flight up to
 
 Metrics are merged across workers through `PROMETHEUS_MULTIPROC_DIR`: a fresh temporary
 directory, removed on exit, unless the operator names one (its stale files are cleared).
-Migrations are not run here: workers never race each other to migrate.
+Migrations are not run here: workers never race each other to migrate. Serving refuses the
+development SECRET_KEY, or one shorter than 32 bytes, whatever ENVIRONMENT says.
 """
 
 from __future__ import annotations
