@@ -8,7 +8,8 @@ SIGTERM stops accepting connections, gives requests in flight up to
 
 Metrics are merged across workers through `PROMETHEUS_MULTIPROC_DIR`: a fresh temporary
 directory, removed on exit, unless the operator names one (its stale files are cleared).
-Migrations are not run here: workers never race each other to migrate.
+Migrations are not run here: workers never race each other to migrate. Serving refuses the
+development SECRET_KEY, or one shorter than 32 bytes, whatever ENVIRONMENT says.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import uvicorn
 
 from shared.logging import logging_config
-from shared.settings import get_app_settings, get_server_settings
+from shared.settings import AppSettings, get_app_settings, get_server_settings, weak_secret_key
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -42,6 +43,17 @@ def prepare_metrics_dir() -> tuple[Path, bool]:
     return path, True
 
 
+def refuse_weak_secret_key(app_settings: AppSettings) -> None:
+    """Serving signs real users' tokens: never with the public development key or a short one,
+    whatever ENVIRONMENT says (it defaults to `local`, where the development key is filled in)."""
+    problem = weak_secret_key(app_settings.secret_key)
+    if problem is not None:
+        raise SystemExit(
+            f"make serve: {problem}; set SECRET_KEY to a random value, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve Larder with several worker processes.")
     parser.add_argument("--app", default="main:app", help="import string of the ASGI app")
@@ -49,6 +61,7 @@ def main() -> None:
     args = parser.parse_args()
 
     app_settings = get_app_settings()  # refuse weak production settings before serving
+    refuse_weak_secret_key(app_settings)
     server = get_server_settings()
     metrics_dir, made_it = prepare_metrics_dir()
     # uvicorn re-raises the SIGTERM it handled once the drain is done; with this handler in

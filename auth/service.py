@@ -31,12 +31,12 @@ from auth.tokens import (
     hash_refresh_token,
     new_refresh_token,
     new_session_id,
-    password_fingerprint,
+    password_reset_binding,
     read_password_reset_token,
 )
 from shared.errors import BadRequest, NotAuthenticated
 from shared.models import utcnow
-from users.models import User
+from users.models import User, new_security_stamp
 from users.service import user_service
 
 
@@ -277,6 +277,7 @@ def _store_password(
 ) -> None:
     assert user.id is not None  # noqa: S101 - a stored user
     user.hashed_password = hashed
+    user.security_stamp = new_security_stamp()
     session.add(user)
     revoke_user_sessions(session, user_id=user.id, reason=reason, keep_session_id=keep_session_id)
     session.commit()
@@ -297,13 +298,13 @@ async def confirm_password_reset(session: Session, *, token: str, new_password: 
 
 def _user_for_reset_token(session: Session, token: str) -> User:
     try:
-        user_id, fingerprint = read_password_reset_token(token)
+        user_id, binding = read_password_reset_token(token)
     except InvalidToken as exc:
         raise InvalidResetToken from exc
     user = user_service.get(session, id=user_id)
     if user is None or not user.is_active:
         raise InvalidResetToken
-    if not hmac.compare_digest(fingerprint, password_fingerprint(user.hashed_password)):
+    if not hmac.compare_digest(binding, password_reset_binding(user)):
         # The password changed since the token was made (or the token was used already).
         raise InvalidResetToken
     session.commit()
@@ -312,11 +313,13 @@ def _user_for_reset_token(session: Session, token: str) -> User:
 
 def _store_reset_password(session: Session, user: User, hashed: str) -> None:
     assert user.id is not None  # noqa: S101 - a stored user
-    # Compare-and-set on the old hash: of two confirmations racing with one token, one wins.
+    # Compare-and-set on the stamp: of two confirmations racing with one token (or one racing
+    # with a password change), one wins.
+    stamp = new_security_stamp()
     stored = session.exec(
         update(User)
-        .where(col(User.id) == user.id, col(User.hashed_password) == user.hashed_password)
-        .values(hashed_password=hashed)
+        .where(col(User.id) == user.id, col(User.security_stamp) == user.security_stamp)
+        .values(hashed_password=hashed, security_stamp=stamp)
     )
     if stored.rowcount != 1:
         session.rollback()
@@ -324,3 +327,4 @@ def _store_reset_password(session: Session, user: User, hashed: str) -> None:
     revoke_user_sessions(session, user_id=user.id, reason="password_reset")
     session.commit()
     user.hashed_password = hashed
+    user.security_stamp = stamp

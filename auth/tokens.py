@@ -25,6 +25,7 @@ from joserfc.jwk import OctKey
 from auth.settings import get_auth_settings
 from shared.crud import MAX_ID
 from shared.settings import get_app_settings
+from users.models import User
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "page", "password_reset"]
@@ -187,25 +188,32 @@ def _verify_session_token(token: str, token_type: TokenType) -> _Verified:
     return _Verified(access, not_before=not_before, expires_at=claims["exp"])
 
 
-def password_fingerprint(hashed_password: str | None) -> str:
-    """Changes whenever the password does, so a reset token dies with the password it reset."""
-    return hashlib.sha256((hashed_password or "no-password").encode()).hexdigest()[:32]
+def password_reset_binding(user: User) -> str:
+    """What a reset token is bound to: the account's security stamp and its password hash.
+
+    The stamp is random and secret for every account, so a token cannot be made from public
+    information; the hash (and the stamp, replaced whenever the password is set) make a token
+    die once it is used or the password changes.
+    """
+    material = f"{user.security_stamp}\x00{user.hashed_password or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
-def create_password_reset_token(*, user_id: int, hashed_password: str | None) -> str:
+def create_password_reset_token(user: User) -> str:
+    assert user.id is not None  # noqa: S101 - a stored user
     lifetime = get_auth_settings().password_reset_expire_minutes * 60
-    claims = _base_claims(user_id, "password_reset", lifetime)
-    claims["pwd"] = password_fingerprint(hashed_password)
+    claims = _base_claims(user.id, "password_reset", lifetime)
+    claims["pwd"] = password_reset_binding(user)
     return _encode(claims)
 
 
 def read_password_reset_token(token: str) -> tuple[int, str]:
-    """The user id and the password fingerprint the token was issued against."""
+    """The user id and the binding (see password_reset_binding) the token was issued with."""
     claims = _decode(token, "password_reset")
-    subject, fingerprint = claims["sub"], claims.get("pwd")
-    if not isinstance(subject, str) or not subject.isdigit() or not isinstance(fingerprint, str):
+    subject, binding = claims["sub"], claims.get("pwd")
+    if not isinstance(subject, str) or not subject.isdigit() or not isinstance(binding, str):
         raise InvalidToken("malformed reset token")
-    return int(subject), fingerprint
+    return int(subject), binding
 
 
 def new_refresh_token() -> str:

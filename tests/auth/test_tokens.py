@@ -165,8 +165,7 @@ def test_a_refresh_token_is_not_an_access_token(client: TestClient, tokens: dict
 
 def test_a_reset_token_is_not_an_access_token(client: TestClient) -> None:
     user = make_user(email="reset-holder@example.com")
-    assert user.id is not None
-    reset = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+    reset = create_password_reset_token(user)
     _assert_401(client.get(ME, headers=bearer(reset)))
 
 
