@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from shared.logging import access_log, configure_logging, escape_controls
 from shared.middleware import RequestContextMiddleware
+from tests.log_capture import larder_log_into
 
 # Every character that could end a line or reach the terminal as a command.
 CONTROLS = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)]
@@ -44,14 +45,8 @@ def log(client: TestClient, log_format: str) -> Iterator[LogStream]:
     """Larder's logging in `log_format`, its stream swapped for one the test reads. Set up after
     `client` has started the application, whose start-up configures logging too."""
     access_log().flush()
-    configure_logging("INFO", json_logs=log_format == "json")
-    (handler,) = [h for h in logging.getLogger("larder").handlers if h.name == "larder"]
-    assert isinstance(handler, logging.StreamHandler)
-    stream = LogStream()
-    previous = handler.setStream(stream)
-    yield stream
-    access_log().flush()
-    handler.setStream(previous)
+    with larder_log_into(LogStream(), json_logs=log_format == "json") as stream:
+        yield stream
     configure_logging("INFO")
 
 
