@@ -97,11 +97,13 @@ def home(
     session: SessionDep,
     viewer: ViewerDep,
     q: Annotated[str | None, Query(max_length=MAX_KEYWORD_LENGTH)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    # Not length-limited here: decode_cursor judges every cursor, so a bad one gets this page.
+    cursor: str | None = None,
 ) -> HTMLResponse:
     keyword = (q or "").strip()
     message = None
     next_cursor = None
+    status_code = 200
     if keyword and len(keyword) < MIN_KEYWORD_LENGTH:
         message = f"Search needs at least {MIN_KEYWORD_LENGTH} characters."
         recipes = []
@@ -115,8 +117,9 @@ def home(
         try:
             before_id = decode_cursor(cursor)
         except InvalidInput:
-            before_id = None
-            message = "That page link has expired; here are the newest recipes."
+            before_id = cursor = None
+            message = "That page link is not valid; here are the newest recipes."
+            status_code = 400
         recipes, has_more = recipe_service.list_newest(
             session, limit=DEFAULT_PAGE_SIZE, before_id=before_id
         )
@@ -130,7 +133,7 @@ def home(
         "next_cursor": next_cursor,
         "is_first_page": not cursor,
     }
-    return _page(request, viewer, "home.html", context)
+    return _page(request, viewer, "home.html", context, status_code=status_code)
 
 
 @router.get("/recipes/new", response_class=HTMLResponse)
