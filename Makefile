@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --no-sync
 
-.PHONY: run serve migrate seed test lint format revision bench sync clean openapi
+.PHONY: run serve migrate seed test lint format revision bench sync clean openapi docs-assets
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
@@ -63,6 +63,11 @@ revision: sync
 openapi: sync
 	$(RUN) python -c "import json, main; print(json.dumps(main.app.openapi(), indent=2, sort_keys=True))" > openapi/v1.json
 	$(RUN) python -m tools.openapi_compat --history openapi/v1.json
+
+## docs-assets: refresh the Swagger UI and ReDoc files that /docs and /redoc serve (needs npm;
+## review the diff and commit it)
+docs-assets: sync
+	$(RUN) python -m tools.docs_assets
 
 ## bench: load Larder and a FastAPI hello world with wrk on 127.0.0.1, on SQLite and PostgreSQL,
 ## at 10k and 100k recipes (BENCH_FULL=1 adds 1M); prints the table and writes bench/RESULTS.md

@@ -22,6 +22,7 @@ from reddit.router import direct_routes as ideas_direct_routes
 from reddit.router import router as ideas_router
 from reddit.settings import get_reddit_settings
 from shared.direct import DirectRoutesMiddleware
+from shared.docs import router as docs_router
 from shared.errors import install_error_handlers
 from shared.health import router as health_router
 from shared.logging import access_log, configure_logging
@@ -79,8 +80,9 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
         summary="A recipe API: recipes, accounts and ideas.",
         version="1.0.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # Served by shared/docs.py, from Larder's own files rather than a CDN.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         # Larder's figures are Prometheus metrics and its own request log, and it ships no
         # OpenTelemetry SDK, so FastAPI's native telemetry could never record anything; left
@@ -96,7 +98,11 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
         routes = [*recipes_direct_routes(API_PREFIX), *ideas_direct_routes(API_PREFIX)]
         app.add_middleware(DirectRoutesMiddleware, routes=routes)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(
+        RequestContextMiddleware,
+        access_log=settings.access_log,
+        hsts=settings.environment == "production",
+    )
     if settings.trusted_proxies:
         # Outside the access log, so the line names the client this middleware decides on.
         app.add_middleware(TrustedProxyMiddleware, trusted_proxies=settings.trusted_proxies)
@@ -123,6 +129,7 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
     app.include_router(ideas_router, prefix=API_PREFIX)
     app.include_router(recipes_page)
     app.include_router(auth_pages)
+    app.include_router(docs_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=SHARED_STATIC), name="static")

@@ -10,7 +10,8 @@ keep its own login and sign-up counts, so the limits would not hold.
 
 Metrics are merged across workers through `PROMETHEUS_MULTIPROC_DIR`: a fresh temporary
 directory, removed on exit, unless the operator names one (its stale files are cleared).
-Migrations are not run here: workers never race each other to migrate.
+Migrations are not run here: workers never race each other to migrate. Serving refuses the
+development SECRET_KEY, or one shorter than 32 bytes, whatever ENVIRONMENT says.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.settings import (
     get_app_settings,
     get_redis_settings,
     get_server_settings,
+    weak_secret_key,
 )
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -51,6 +53,17 @@ def prepare_metrics_dir() -> tuple[Path, bool]:
     return path, True
 
 
+def refuse_weak_secret_key(app_settings: AppSettings) -> None:
+    """Serving signs real users' tokens: never with the public development key or a short one,
+    whatever ENVIRONMENT says (it defaults to `local`, where the development key is filled in)."""
+    problem = weak_secret_key(app_settings.secret_key)
+    if problem is not None:
+        raise SystemExit(
+            f"make serve: {problem}; set SECRET_KEY to a random value, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
 def refuse_unshared_limits(app: AppSettings, server: ServerSettings, redis: RedisSettings) -> None:
     """Stop (clear message, exit 1) where each worker would keep its own throttle counts."""
     if app.environment == "production" and server.web_concurrency > 1 and not redis.redis_url:
@@ -68,6 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     app_settings = get_app_settings()  # refuse weak production settings before serving
+    refuse_weak_secret_key(app_settings)
     server = get_server_settings()
     refuse_unshared_limits(app_settings, server, get_redis_settings())
     metrics_dir, made_it = prepare_metrics_dir()

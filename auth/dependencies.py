@@ -48,8 +48,7 @@ class Authenticated:
 
     @property
     def is_admin(self) -> bool:
-        """Superuser powers need both the flag and a token that carries the admin scope."""
-        return self.user.is_superuser and SCOPE_ADMIN in self.scopes
+        return auth_service.scopes_allow(self.user, self.scopes, (SCOPE_ADMIN,))
 
 
 class InsufficientScope(PermissionDenied):
@@ -79,8 +78,7 @@ def authenticate(
 ) -> Authenticated:
     claims = verified_claims(token)
     user, login_session = auth_service.load_session_user(session, claims)
-    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-    if missing or (SCOPE_ADMIN in security_scopes.scopes and not user.is_superuser):
+    if not auth_service.scopes_allow(user, claims.scopes, security_scopes.scopes):
         raise InsufficientScope(security_scopes.scopes)
     return Authenticated(user=user, login_session=login_session, scopes=claims.scopes)
 

@@ -1,11 +1,16 @@
-"""Outgoing mail: SMTP when SMTP_HOST is set, otherwise the log (for local development)."""
+"""Outgoing mail: SMTP when SMTP_HOST is set, otherwise the log (for local development).
+
+Mail carries password reset tokens, so it goes over TLS with the server's certificate checked:
+STARTTLS (SMTP_TLS, the default) or implicit TLS (SMTP_SSL). A login is never sent in the clear.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from email.message import EmailMessage
 from urllib.parse import urlencode
+
+import aiosmtplib
 
 from auth.settings import get_auth_settings, get_mail_settings
 from shared.settings import get_app_settings
@@ -30,8 +35,9 @@ def password_reset_message(*, to: str, token: str) -> EmailMessage:
     return message
 
 
-def send(message: EmailMessage) -> None:
-    """Deliver one message. Runs in a background task, after the response has gone."""
+async def send(message: EmailMessage) -> None:
+    """Deliver one message. Runs in a background task, after the response has gone: a failure
+    is logged for operators, never raised."""
     settings = get_mail_settings()
     if not settings.smtp_host:
         if get_app_settings().environment == "production":
@@ -42,19 +48,32 @@ def send(message: EmailMessage) -> None:
                 "SMTP_HOST is not set; email to %s:\n%s", message["To"], message.get_content()
             )
         return
+    credentials = bool(settings.smtp_user and settings.smtp_password)
+    if credentials and not settings.encrypted:
+        logger.error(
+            "SMTP_USER is set but SMTP_TLS and SMTP_SSL are off: the SMTP password is never sent "
+            "over a plain connection; an email to %s was not sent",
+            message["To"],
+        )
+        return
     try:
-        with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
-        ) as smtp:
-            if settings.smtp_tls:
-                smtp.starttls()
-            if settings.smtp_user and settings.smtp_password:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
+        # The certificate is verified (system CAs plus SMTP_CA_FILE) and must name SMTP_HOST.
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.port,
+            username=settings.smtp_user if credentials else None,
+            password=settings.smtp_password if credentials else None,
+            use_tls=settings.smtp_ssl,
+            start_tls=settings.smtp_tls and not settings.smtp_ssl,
+            validate_certs=True,
+            cert_bundle=settings.smtp_ca_file,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except (OSError, aiosmtplib.SMTPException):
         # The caller already answered 202; a failed delivery is for operators, not clients.
         logger.exception("could not send email to %s", message["To"])
 
 
-def send_password_reset(*, to: str, token: str) -> None:
-    send(password_reset_message(to=to, token=token))
+async def send_password_reset(*, to: str, token: str) -> None:
+    await send(password_reset_message(to=to, token=token))

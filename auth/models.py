@@ -3,7 +3,8 @@
 Each login (password or single sign-on) creates a session with an absolute expiry. The session
 carries a family of refresh tokens: every refresh spends the presented token and issues the
 next one. Presenting a spent token again means it was copied, so the whole session is revoked.
-Access tokens name their session (`sid`) and stop working the moment it is revoked.
+Access tokens name their session (`sid`) and stop working the moment it is revoked. A session
+begun on the pages' sign-in form is held by a cookie instead (see auth/browser.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from sqlmodel import Field, SQLModel
 
 from shared.models import UTCDateTime, utcnow
 
+# The method of a session begun on the pages' sign-in form: the only sessions a page cookie may
+# speak for. API sessions hand their tokens to programs, which must refresh them by rotation.
+PAGE_SIGN_IN = "page"
+
 
 class LoginSession(SQLModel, table=True):
     __tablename__ = "login_session"
@@ -23,12 +28,17 @@ class LoginSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True, nullable=False)
     scope: str = Field(default="", max_length=512)
-    # How the session began: "password" or "sso:<provider>".
+    # How the session began: "password" or "sso:<provider>" through the API, PAGE_SIGN_IN
+    # through the pages' sign-in form.
     method: str = Field(default="password", max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_reason: str | None = Field(default=None, max_length=64)
+
+    @property
+    def started_on_pages(self) -> bool:
+        return self.method == PAGE_SIGN_IN
 
 
 class RefreshToken(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """Sign-in and sign-out pages for browsers: a form posting to Larder, kept in a cookie session.
 
 The form login is the API login (same password check, same throttling per email and client
-address, same login sessions); only the transport differs. See `auth.browser`.
+address, same login sessions, marked as begun on the pages); only the transport differs. See
+`auth.browser`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from auth import browser
 from auth import service as auth_service
 from auth.dependencies import ClientAddress, Throttles, ViewerDep
+from auth.models import PAGE_SIGN_IN
 from auth.throttle import Throttled
 from shared.database import SessionDep
 from shared.errors import ServiceUnavailable
@@ -83,7 +85,7 @@ async def login_submit(
             account=email,
             address=address,
             check=lambda: auth_service.login(
-                session, email=email, password=password, requested_scope=None
+                session, email=email, password=password, requested_scope=None, method=PAGE_SIGN_IN
             ),
         )
     except Throttled as exc:

@@ -132,7 +132,7 @@ async def request_password_reset(
     await throttles.count_reset_request(email=body.email, address=address)
     user = await run_in_threadpool(auth_service.user_for_password_reset, session, email=body.email)
     if user is not None and user.id is not None:
-        token = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+        token = create_password_reset_token(user)
         # Sent after the response, so known and unknown emails answer alike and as fast.
         background.add_task(emails.send_password_reset, to=user.email, token=token)
     return AcceptedResponse(detail="If that account exists, a reset link is on its way")

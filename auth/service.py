@@ -6,6 +6,7 @@ Operations that complete a unit of work commit; everything else only flushes.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,12 +31,12 @@ from auth.tokens import (
     hash_refresh_token,
     new_refresh_token,
     new_session_id,
-    password_fingerprint,
+    password_reset_binding,
     read_password_reset_token,
 )
 from shared.errors import BadRequest, NotAuthenticated
 from shared.models import utcnow
-from users.models import User
+from users.models import User, new_security_stamp
 from users.service import user_service
 
 
@@ -77,6 +78,15 @@ def available_scopes(user: User) -> frozenset[str]:
     if user.is_superuser:
         scopes.add(SCOPE_ADMIN)
     return frozenset(scopes)
+
+
+def scopes_allow(user: User, granted: frozenset[str], needed: Collection[str]) -> bool:
+    """Whether a session granted `granted` may do what needs `needed`: the one rule for the API's
+    routes and the pages alike. Every needed scope must be granted, and superuser powers need
+    both the admin scope and the superuser flag (a scope outlives a demotion)."""
+    if any(scope not in granted for scope in needed):
+        return False
+    return SCOPE_ADMIN not in needed or user.is_superuser
 
 
 def grant_scopes(user: User, requested: str | None) -> frozenset[str]:
@@ -123,7 +133,12 @@ def start_session(
 
 
 async def login(
-    session: Session, *, email: str, password: str, requested_scope: str | None
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    requested_scope: str | None,
+    method: str = "password",
 ) -> IssuedTokens:
     """Check the password (equal work for unknown emails) and start a session.
 
@@ -140,7 +155,11 @@ async def login(
         user.hashed_password = await hash_password_async(password)
         session.add(user)
     return await run_in_threadpool(
-        start_session, session, user=user, scopes=grant_scopes(user, requested_scope)
+        start_session,
+        session,
+        user=user,
+        scopes=grant_scopes(user, requested_scope),
+        method=method,
     )
 
 
@@ -258,6 +277,7 @@ def _store_password(
 ) -> None:
     assert user.id is not None  # noqa: S101 - a stored user
     user.hashed_password = hashed
+    user.security_stamp = new_security_stamp()
     session.add(user)
     revoke_user_sessions(session, user_id=user.id, reason=reason, keep_session_id=keep_session_id)
     session.commit()
@@ -278,13 +298,13 @@ async def confirm_password_reset(session: Session, *, token: str, new_password: 
 
 def _user_for_reset_token(session: Session, token: str) -> User:
     try:
-        user_id, fingerprint = read_password_reset_token(token)
+        user_id, binding = read_password_reset_token(token)
     except InvalidToken as exc:
         raise InvalidResetToken from exc
     user = user_service.get(session, id=user_id)
     if user is None or not user.is_active:
         raise InvalidResetToken
-    if not hmac.compare_digest(fingerprint, password_fingerprint(user.hashed_password)):
+    if not hmac.compare_digest(binding, password_reset_binding(user)):
         # The password changed since the token was made (or the token was used already).
         raise InvalidResetToken
     session.commit()
@@ -293,11 +313,13 @@ def _user_for_reset_token(session: Session, token: str) -> User:
 
 def _store_reset_password(session: Session, user: User, hashed: str) -> None:
     assert user.id is not None  # noqa: S101 - a stored user
-    # Compare-and-set on the old hash: of two confirmations racing with one token, one wins.
+    # Compare-and-set on the stamp: of two confirmations racing with one token (or one racing
+    # with a password change), one wins.
+    stamp = new_security_stamp()
     stored = session.exec(
         update(User)
-        .where(col(User.id) == user.id, col(User.hashed_password) == user.hashed_password)
-        .values(hashed_password=hashed)
+        .where(col(User.id) == user.id, col(User.security_stamp) == user.security_stamp)
+        .values(hashed_password=hashed, security_stamp=stamp)
     )
     if stored.rowcount != 1:
         session.rollback()
@@ -305,3 +327,4 @@ def _store_reset_password(session: Session, user: User, hashed: str) -> None:
     revoke_user_sessions(session, user_id=user.id, reason="password_reset")
     session.commit()
     user.hashed_password = hashed
+    user.security_stamp = stamp

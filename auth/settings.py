@@ -53,13 +53,27 @@ class MailSettings(BaseSettings):
     model_config = _ENV_FILE
 
     smtp_host: str | None = None
-    smtp_port: int = 587
+    # Unset: 465 with SMTP_SSL, else 587.
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: str | None = None
-    # STARTTLS on the plain port; set false only for a local relay.
+    # STARTTLS on the submission port; set false only for a local relay (then no login is sent).
     smtp_tls: bool = True
-    smtp_timeout_seconds: float = 10.0
+    # Implicit TLS (SMTPS, usually port 465): encrypted from the first byte. Overrides SMTP_TLS.
+    smtp_ssl: bool = False
+    # A PEM bundle of CAs trusted besides the system's, for a relay with a private CA. The
+    # certificate and the host name are checked either way.
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     emails_from: str = "Larder <no-reply@larder.local>"
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or (465 if self.smtp_ssl else 587)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.smtp_ssl or self.smtp_tls
 
 
 WELL_KNOWN_SUFFIX = "/.well-known/openid-configuration"

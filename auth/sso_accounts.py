@@ -8,9 +8,14 @@
 - A verified email that matches an account links the identity to it; one that matches none
   creates an account without a password (password reset can set one later).
 - Deactivated users are refused, and nothing is linked to them.
+- A superuser's account is never linked by email: whoever controls that address at a provider
+  (or the provider itself) must not become an administrator that way. Superusers sign in with
+  their password.
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -22,6 +27,8 @@ from shared.errors import BadRequest, Conflict
 from users.models import User
 from users.schemas import UserCreate
 from users.service import normalise_email, user_service
+
+logger = logging.getLogger("larder.sso")
 
 
 class SignInEmailMissing(BadRequest):
@@ -43,6 +50,14 @@ class UnverifiedEmailInUse(Conflict):
         super().__init__(
             "An account with this email exists, but the provider has not verified the address, "
             "so it was not linked; sign in with your password instead"
+        )
+
+
+class SuperuserNotLinked(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "An administrator account has this email; single sign-on never links to it, "
+            "so sign in with its password instead"
         )
 
 
@@ -88,6 +103,14 @@ def _link_or_create(session: Session, identity: ProviderIdentity) -> User:
         raise UnverifiedEmailInUse if existing is not None else SignInEmailUnverified
     if existing is not None and not existing.is_active:
         raise SignInAccountDeactivated
+    if existing is not None and existing.is_superuser:
+        logger.warning(
+            "sign-in provider %s: refused to link subject %r to superuser %s by email",
+            identity.provider,
+            identity.subject,
+            existing.id,
+        )
+        raise SuperuserNotLinked
     # End the read transaction first: on SQLite, a transaction that begins with a write waits
     # for the write lock, while one that read first fails at once under a concurrent writer.
     session.commit()

@@ -2,6 +2,11 @@
 
 Every claim Larder writes is required on the way back in, and `alg` is pinned: a token signed
 with another algorithm, `alg: none`, another audience or issuer, or another purpose is refused.
+
+Two kinds of token name a login session: access tokens (type `access`), the API's bearer
+tokens, and page tokens (type `page`), which only the pages' session cookie carries. Each is
+refused where the other is expected, so a cookie's token is no bearer token and an API client's
+token opens no cookie session.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from joserfc.jwk import OctKey
 from auth.settings import get_auth_settings
 from shared.crud import MAX_ID
 from shared.settings import get_app_settings
+from users.models import User
 
 ALGORITHM = "HS256"
-TokenType = Literal["access", "password_reset"]
+TokenType = Literal["access", "page", "password_reset"]
 
 SCOPE_RECIPES_WRITE = "recipes:write"
 SCOPE_ADMIN = "admin"
@@ -38,6 +44,8 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class AccessClaims:
+    """What an access token or a page token says: whose session it speaks for, and its scopes."""
+
     user_id: int
     session_id: str
     scopes: frozenset[str]
@@ -52,14 +60,13 @@ def _encode(claims: dict[str, Any]) -> str:
     return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key(), algorithms=[ALGORITHM])
 
 
-def _decode(token: str, expected_type: TokenType, *, leeway: int = 0) -> dict[str, Any]:
+def _decode(token: str, expected_type: TokenType) -> dict[str, Any]:
     settings = get_auth_settings()
     try:
         decoded = jwt.decode(token, _key(), algorithms=[ALGORITHM])
         if decoded.header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected algorithm")
         registry = jwt.JWTClaimsRegistry(
-            leeway=leeway,
             iss={"essential": True, "value": settings.jwt_issuer},
             aud={"essential": True, "value": settings.jwt_audience},
             sub={"essential": True},
@@ -90,7 +97,24 @@ def _base_claims(subject: int, token_type: TokenType, lifetime_seconds: int) -> 
 
 def create_access_token(*, user_id: int, session_id: str, scopes: frozenset[str]) -> str:
     lifetime = get_auth_settings().access_token_expire_minutes * 60
-    claims = _base_claims(user_id, "access", lifetime)
+    return _session_token("access", user_id, session_id, scopes, lifetime)
+
+
+def create_page_token(
+    *, user_id: int, session_id: str, scopes: frozenset[str], lifetime_seconds: int
+) -> str:
+    """The pages' cookie token for a session started on the sign-in form.
+
+    It lives as long as its login session rather than being renewed: the session row is
+    checked on every page, so renewing would only make a copied cookie look short-lived.
+    """
+    return _session_token("page", user_id, session_id, scopes, lifetime_seconds)
+
+
+def _session_token(
+    token_type: TokenType, user_id: int, session_id: str, scopes: frozenset[str], lifetime: int
+) -> str:
+    claims = _base_claims(user_id, token_type, lifetime)
     claims.update(sid=session_id, scope=" ".join(sorted(scopes)))
     return _encode(claims)
 
@@ -102,43 +126,49 @@ class _Verified:
     expires_at: float
 
 
-# Access tokens that passed every check, by the token and the settings they were checked
-# against. A client sends the same token on every request for its 15 minutes, and checking
-# its HS256 signature and claims again costs more than the rest of a cached ideas request.
-# What a check of the same bytes with the same key and settings would say cannot change, except
-# with the clock: `exp`, `iat` and `nbf` are checked again on every use. Whether the login
-# session is live is not part of this; callers check that in the database every time. Only
-# valid tokens get in; when full, the cache starts over.
+# Access and page tokens that passed every check, by the token, its expected type and the
+# settings it was checked against. A client sends the same token on every request for its 15
+# minutes, and checking its HS256 signature and claims again costs more than the rest of a
+# cached ideas request. What a check of the same bytes with the same key and settings would say
+# cannot change, except with the clock: `exp`, `iat` and `nbf` are checked again on every use.
+# Whether the login session is live is not part of this; callers check that in the database
+# every time. Only valid tokens get in; when full, the cache starts over.
 _VERIFIED_CAPACITY = 4096
-_verified: dict[tuple[str, str, str, str], _Verified] = {}
+_verified: dict[tuple[str, TokenType, str, str, str], _Verified] = {}
 
 
-def read_access_token(token: str, *, expired_for_at_most: int = 0) -> AccessClaims:
-    """The claims of a valid access token.
+def read_access_token(token: str) -> AccessClaims:
+    """The claims of a valid access token (an API bearer token; never a page token)."""
+    return _read_session_token(token, "access")
 
-    `expired_for_at_most` (seconds) also accepts a token that expired that recently; only the
-    browser's cookie session uses it, to renew the token of a login session that is still live.
-    """
+
+def read_page_token(token: str) -> AccessClaims:
+    """The claims of a valid page token (the pages' cookie; never an API access token)."""
+    return _read_session_token(token, "page")
+
+
+def _read_session_token(token: str, token_type: TokenType) -> AccessClaims:
     settings = get_auth_settings()
-    key = (token, get_app_settings().secret_key, settings.jwt_issuer, settings.jwt_audience)
+    secret_key = get_app_settings().secret_key
+    key = (token, token_type, secret_key, settings.jwt_issuer, settings.jwt_audience)
     verified = _verified.get(key)
     if verified is None:
-        verified = _verify_access_token(token, leeway=expired_for_at_most)
+        verified = _verify_session_token(token, token_type)
         if len(_verified) >= _VERIFIED_CAPACITY:
             _verified.clear()
         _verified[key] = verified
         return verified.claims
     # The same comparisons as joserfc's on the first check.
     now = int(time.time())
-    if verified.expires_at <= now - expired_for_at_most:
+    if verified.expires_at <= now:
         raise InvalidToken("expired_token: The token is expired")
-    if verified.not_before > now + expired_for_at_most:
+    if verified.not_before > now:
         raise InvalidToken("invalid_claim: The token is not yet valid")
     return verified.claims
 
 
-def _verify_access_token(token: str, *, leeway: int) -> _Verified:
-    claims = _decode(token, "access", leeway=leeway)
+def _verify_session_token(token: str, token_type: TokenType) -> _Verified:
+    claims = _decode(token, token_type)
     session_id, scope, subject = claims.get("sid"), claims.get("scope"), claims["sub"]
     if not isinstance(session_id, str) or not isinstance(scope, str):
         raise InvalidToken("missing session or scope")
@@ -158,25 +188,32 @@ def _verify_access_token(token: str, *, leeway: int) -> _Verified:
     return _Verified(access, not_before=not_before, expires_at=claims["exp"])
 
 
-def password_fingerprint(hashed_password: str | None) -> str:
-    """Changes whenever the password does, so a reset token dies with the password it reset."""
-    return hashlib.sha256((hashed_password or "no-password").encode()).hexdigest()[:32]
+def password_reset_binding(user: User) -> str:
+    """What a reset token is bound to: the account's security stamp and its password hash.
+
+    The stamp is random and secret for every account, so a token cannot be made from public
+    information; the hash (and the stamp, replaced whenever the password is set) make a token
+    die once it is used or the password changes.
+    """
+    material = f"{user.security_stamp}\x00{user.hashed_password or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
-def create_password_reset_token(*, user_id: int, hashed_password: str | None) -> str:
+def create_password_reset_token(user: User) -> str:
+    assert user.id is not None  # noqa: S101 - a stored user
     lifetime = get_auth_settings().password_reset_expire_minutes * 60
-    claims = _base_claims(user_id, "password_reset", lifetime)
-    claims["pwd"] = password_fingerprint(hashed_password)
+    claims = _base_claims(user.id, "password_reset", lifetime)
+    claims["pwd"] = password_reset_binding(user)
     return _encode(claims)
 
 
 def read_password_reset_token(token: str) -> tuple[int, str]:
-    """The user id and the password fingerprint the token was issued against."""
+    """The user id and the binding (see password_reset_binding) the token was issued with."""
     claims = _decode(token, "password_reset")
-    subject, fingerprint = claims["sub"], claims.get("pwd")
-    if not isinstance(subject, str) or not subject.isdigit() or not isinstance(fingerprint, str):
+    subject, binding = claims["sub"], claims.get("pwd")
+    if not isinstance(subject, str) or not subject.isdigit() or not isinstance(binding, str):
         raise InvalidToken("malformed reset token")
-    return int(subject), fingerprint
+    return int(subject), binding
 
 
 def new_refresh_token() -> str:

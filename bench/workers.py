@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,8 @@ def serving(server: str, workers: int, url: str) -> Iterator[str]:
         "WEB_CONCURRENCY": str(workers),
         # Production's logging (make serve's defaults): the access line is part of the cost.
         "LOG_FORMAT": "json",
+        # `make serve` refuses the development key.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
     }
     if server == "gunicorn":
         command = [

@@ -2,8 +2,9 @@
 signed in through the cookie session, adding, editing and deleting one's own recipes.
 
 Every form posts back to Larder with the browser session's CSRF token; a post without it gets a
-403 page and changes nothing. Successful posts answer 303 (Post/Redirect/Get) with a flash
-message code.
+403 page and changes nothing. The forms obey the same scopes as the API: a session without
+`recipes:write` gets a 403 page and sees no way to add, edit or delete. Successful posts answer
+303 (Post/Redirect/Get) with a flash message code.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from shared.database import SessionDep
 from shared.errors import InvalidInput
 from shared.pages import page_templates, redirect, render
 from shared.pagination import DEFAULT_PAGE_SIZE, decode_cursor, next_cursor_for
+from users.models import User
 
 templates = page_templates(Path(__file__).parent / "templates")
 
 router = APIRouter(include_in_schema=False)
 
 FORM_EXPIRED = "This form has expired or did not come from Larder. Please reload it and try again."
+NO_WRITE_SCOPE = "This sign-in may read recipes but not add, edit or delete them."
 FIELD_PROBLEMS = {
     "label": "Give the recipe a name of at most 256 characters.",
     "source": "Say where the recipe comes from, in at most 256 characters.",
@@ -94,11 +97,13 @@ def home(
     session: SessionDep,
     viewer: ViewerDep,
     q: Annotated[str | None, Query(max_length=MAX_KEYWORD_LENGTH)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    # Not length-limited here: decode_cursor judges every cursor, so a bad one gets this page.
+    cursor: str | None = None,
 ) -> HTMLResponse:
     keyword = (q or "").strip()
     message = None
     next_cursor = None
+    status_code = 200
     if keyword and len(keyword) < MIN_KEYWORD_LENGTH:
         message = f"Search needs at least {MIN_KEYWORD_LENGTH} characters."
         recipes = []
@@ -112,8 +117,9 @@ def home(
         try:
             before_id = decode_cursor(cursor)
         except InvalidInput:
-            before_id = None
-            message = "That page link has expired; here are the newest recipes."
+            before_id = cursor = None
+            message = "That page link is not valid; here are the newest recipes."
+            status_code = 400
         recipes, has_more = recipe_service.list_newest(
             session, limit=DEFAULT_PAGE_SIZE, before_id=before_id
         )
@@ -127,13 +133,14 @@ def home(
         "next_cursor": next_cursor,
         "is_first_page": not cursor,
     }
-    return _page(request, viewer, "home.html", context)
+    return _page(request, viewer, "home.html", context, status_code=status_code)
 
 
 @router.get("/recipes/new", response_class=HTMLResponse)
 def new_recipe_form(request: Request, viewer: ViewerDep) -> Response:
-    if viewer.user is None:
-        return _sign_in_first(request, viewer)
+    writer = _writer(request, viewer)
+    if not isinstance(writer, User):
+        return writer
     return _page(request, viewer, "recipe_form.html", {"recipe": None, "values": {}})
 
 
@@ -147,8 +154,9 @@ def add_recipe(
     url: FormText = "",
     csrf_token: FormText = "",
 ) -> Response:
-    if viewer.user is None:
-        return _sign_in_first(request, viewer)
+    writer = _writer(request, viewer)
+    if not isinstance(writer, User):
+        return writer
     if not viewer.csrf_ok(csrf_token):
         return _error_page(request, viewer, 403, "Form expired", FORM_EXPIRED)
     values = {"label": label, "source": source, "url": url}
@@ -157,7 +165,7 @@ def add_recipe(
     except ValidationError as exc:
         context = {"recipe": None, "values": values, "problems": _problems(exc)}
         return _page(request, viewer, "recipe_form.html", context, status_code=422)
-    recipe_service.submit(session, recipe_in=recipe_in, caller=viewer.user, is_admin=False)
+    recipe_service.submit(session, recipe_in=recipe_in, caller=writer, is_admin=viewer.is_admin)
     return viewer.keep_cookie(redirect(request, "/", flash="recipe-added"))
 
 
@@ -177,7 +185,7 @@ def recipe_page(
 
 
 def _may_change(viewer: Viewer, recipe: Recipe) -> bool:
-    if viewer.user is None:
+    if viewer.user is None or not viewer.may_write_recipes:
         return False
     try:
         ensure_owner(recipe, caller=viewer.user, is_admin=viewer.is_admin, action="update")
@@ -190,12 +198,24 @@ def _sign_in_first(request: Request, viewer: Viewer) -> Response:
     return viewer.keep_cookie(redirect(request, "/login", flash="sign-in-needed"))
 
 
+def _writer(request: Request, viewer: Viewer) -> User | Response:
+    """The signed-in user, when their session may write recipes; else the page to answer:
+    sign in first, or 403 without `recipes:write` (as the API answers)."""
+    if viewer.user is None:
+        return _sign_in_first(request, viewer)
+    if not viewer.may_write_recipes:
+        return _error_page(request, viewer, 403, "Not allowed", NO_WRITE_SCOPE)
+    return viewer.user
+
+
 def _changeable(
     request: Request, session: SessionDep, viewer: Viewer, recipe_id: str, action: str
 ) -> Recipe | Response:
-    """The recipe, or the page to answer instead: sign in first, 404, or 403 for others'."""
-    if viewer.user is None:
-        return _sign_in_first(request, viewer)
+    """The recipe, or the page to answer instead: sign in first, 403 without the scope, 404, or
+    403 for others'."""
+    writer = _writer(request, viewer)
+    if not isinstance(writer, User):
+        return writer
     recipe = _load(session, recipe_id)
     if recipe is None:
         return _not_found(request, viewer)

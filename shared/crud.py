@@ -50,7 +50,8 @@ class CRUDBase(Generic[ModelT, CreateT, UpdateT]):
         id_column = col(self.model.id)  # type: ignore[attr-defined]
         statement = select(self.model).where(*where)
         if before_id is not None:
-            statement = statement.where(id_column < before_id)
+            # A cursor may name any 64-bit id; past the key range it means "below everything".
+            statement = statement.where(id_column < min(before_id, MAX_ID))
         rows = list(session.exec(statement.order_by(id_column.desc()).limit(limit + 1)))
         return rows[:limit], len(rows) > limit
 

@@ -9,6 +9,10 @@ uvicorn's own access log is switched off: Larder writes the per-request line its
 Nothing logged carries a password, a token or a secret: the access line has no headers, query
 string or body; SQL parameters are hidden by the engine (shared/database.py); and bearer
 tokens or `password=`/`token=` values that reach a message anyway are masked here.
+
+Every record is one line, whatever a client put in a path or a message: the text format escapes
+control characters (`escape_controls`: a newline becomes the two characters `\\n`, ESC `\\x1b`),
+tracebacks included; the JSON format escapes them by encoding, as JSON strings must.
 """
 
 from __future__ import annotations
@@ -53,6 +57,22 @@ def scrub(text: str) -> str:
     return text
 
 
+# C0 and C1 controls, DEL, and Unicode's line and paragraph separators: text from a request
+# that holds one could start what looks like a new log line, or drive the terminal showing it.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return ascii(match.group())[1:-1]  # as Python writes it in a literal: \n, \r, \x1b, \u2028
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as a visible escape, so it stays one line."""
+    if text.isprintable():
+        return text  # nothing to escape (most lines); cheaper than the search
+    return _CONTROLS.sub(_escape, text)
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):  # the access line brings its own
@@ -86,18 +106,20 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
+        return escape_controls(scrub(super().format(record)))
 
     def format_access(self, entry: AccessEntry) -> str:
         """The line `format` would write for the access record of `entry`."""
         seconds = int(entry.created)
         msecs = int((entry.created - seconds) * 1000)
         asctime = f"{time.strftime(self.default_time_format, time.localtime(seconds))},{msecs:03d}"
-        return f"{asctime} INFO [{entry.request_id}] {ACCESS_LOGGER}: {entry.message}"
+        line = f"{asctime} INFO [{entry.request_id}] {ACCESS_LOGGER}: {entry.message}"
+        return escape_controls(line)
 
 
-# What json.dumps(entry, default=str) would build anew for every line.
-_ENCODER = json.JSONEncoder(default=str)
+# What json.dumps(entry, default=str) would build anew for every line. ensure_ascii (the
+# default) writes every control character and every non-ASCII one as an escape.
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=True)
 _json_string = _ENCODER.encode
 
 

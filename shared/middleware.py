@@ -30,6 +30,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 )
+# Browsers that have seen Larder over https go straight to https for a year, so a network
+# attacker cannot serve them a plain-http page. Subdomains are left to their own answers.
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000")
 
 
 def pick_request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -53,18 +56,20 @@ def _json_response_start(status: int, extra: list[tuple[bytes, bytes]]) -> Messa
 
 
 class RequestContextMiddleware:
-    """Adds X-Request-ID, X-Process-Time and the security headers to every response, and
-    observes every request once: the Prometheus figures (shared/metrics.py) and one access log
-    line (method, route template, status, duration, request id, client).
+    """Adds X-Request-ID, X-Process-Time and the security headers to every response (with
+    `hsts`, Strict-Transport-Security too on those served over https), and observes every
+    request once: the Prometheus figures (shared/metrics.py) and one access log line (method,
+    route template, status, duration, request id, client).
 
     It is also the last resort for unexpected exceptions: they become a generic 500 that names
     the request id and says nothing about the internals. It sits inside the CORS middleware, so
     those 500s still carry CORS headers.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True, hsts: bool = False) -> None:
         self.app = app
         self.access_log = access_log
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,6 +79,8 @@ class RequestContextMiddleware:
         request_id = pick_request_id(scope["headers"])
         token = request_id_var.set(request_id)
         is_api = scope["path"].startswith("/api/")
+        # Browsers ignore the header over plain http, so it goes only on https answers.
+        hsts = self.hsts and scope.get("scheme") == "https"
         status = 500
         response_started = False
 
@@ -90,6 +97,8 @@ class RequestContextMiddleware:
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 headers.append((b"x-process-time", f"{time.perf_counter() - started:.6f}".encode()))
                 headers.extend(SECURITY_HEADERS)
+                if hsts:
+                    headers.append(STRICT_TRANSPORT_SECURITY)
                 if no_store:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

@@ -45,6 +45,17 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def cookie_name(name: str, *, secure: bool) -> str:
+    """What a cookie that holds a credential is called: over https, `__Host-<name>`.
+
+    Browsers keep a `__Host-` cookie only when it comes from this very host over https with
+    Path=/ and no Domain, so neither a neighbouring subdomain nor a plain-http answer can plant
+    or overwrite it. They refuse the prefix without Secure, so plain http (local development)
+    uses the bare name; each scheme reads only its own name, never the other.
+    """
+    return f"__Host-{name}" if secure else name
+
+
 @lru_cache
 def asset_url(name: str) -> str:
     """The URL of a static file, with a content hash so browsers may cache it for long."""

@@ -4,12 +4,16 @@ A cursor is the opaque, URL-safe encoding of the sort key of the last row a page
 next page starts strictly after that key, so rows added meanwhile never shift or repeat a page,
 and page 10,000 costs what page 1 costs. A cursor does not remember the page size: it works with
 any `limit`.
+
+Clients may send anything as a cursor, so `decode_cursor` is the one place that reads one, and
+it accepts only what `encode_cursor` makes: strict base64 of the JSON list `[version, id]`, both
+plain integers, the id positive and within a signed 64-bit integer (what SQLite and PostgreSQL
+can bind). Anything else is `InvalidCursor`, a 422 on the `cursor` parameter.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
@@ -25,6 +29,7 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_VERSION = 1
 MAX_CURSOR_LENGTH = 200
+MAX_CURSOR_ID = 2**63 - 1
 
 Limit = Annotated[
     int, Query(ge=1, le=MAX_PAGE_SIZE, description="How many items to return (1-100).")
@@ -54,14 +59,25 @@ def decode_cursor(cursor: str | None) -> int | None:
     """The id the next page starts below, or None for the first page."""
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        version, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        # validate=True: characters outside the alphabet are an error, not silently dropped.
+        decoded = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
+    except (ValueError, RecursionError) as exc:  # binascii, JSON and UTF-8 errors alike
         raise InvalidCursor from exc
-    if version != _CURSOR_VERSION or type(last_id) is not int or last_id < 1:
+    # `type(...) is int`: JSON's true, false and 5.0 are not ids or versions.
+    if not (
+        isinstance(decoded, list)
+        and len(decoded) == 2
+        and all(type(part) is int for part in decoded)
+    ):
         raise InvalidCursor
-    return last_id
+    version, last_id = decoded
+    if version != _CURSOR_VERSION or not 1 <= last_id <= MAX_CURSOR_ID:
+        raise InvalidCursor
+    return int(last_id)
 
 
 def next_cursor_for(ids: list[int], limit: int, has_more: bool) -> str | None:

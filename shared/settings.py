@@ -80,10 +80,9 @@ class AppSettings(BaseSettings):
     @model_validator(mode="after")
     def refuse_weak_secrets_in_production(self) -> AppSettings:
         if self.environment == "production":
-            if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
-                raise ValueError(
-                    "SECRET_KEY must be set to at least 32 bytes when ENVIRONMENT=production"
-                )
+            problem = weak_secret_key(self.secret_key)
+            if problem is not None:
+                raise ValueError(f"{problem} when ENVIRONMENT=production")
             if self.first_superuser_password.strip().lower() in KNOWN_DEFAULT_PASSWORDS:
                 raise ValueError(
                     "FIRST_SUPERUSER_PASSWORD must be set to a non-default value "
@@ -92,6 +91,15 @@ class AppSettings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = DEV_SECRET_KEY
         return self
+
+
+def weak_secret_key(secret_key: str) -> str | None:
+    """Why this key must not sign a deployment's tokens, or None when it may."""
+    if secret_key == DEV_SECRET_KEY:
+        return "SECRET_KEY must not be the development key, which is public"
+    if len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        return f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_BYTES} bytes"
+    return None
 
 
 class DatabaseSettings(BaseSettings):

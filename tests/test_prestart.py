@@ -93,3 +93,38 @@ def test_email_is_unique(session: Session) -> None:
     with pytest.raises(IntegrityError), session.begin_nested():  # noqa: PT012
         session.add(User(email="same@example.com"))
         session.flush()
+
+
+def test_the_security_stamp_migration_gives_each_account_its_own_and_keeps_every_row() -> None:
+    with scratch_database() as url:
+        config = alembic_config(url)
+        command.upgrade(config, "0004")
+        engine = create_engine(normalise_database_url(url))
+        with engine.begin() as connection:
+            for email, hashed in (("a@example.com", "$argon2id$a"), ("b@example.com", None)):
+                connection.execute(
+                    text(
+                        'INSERT INTO "user" (email, hashed_password, is_active, is_superuser,'
+                        " created_at) VALUES (:email, :hashed, true, false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"email": email, "hashed": hashed},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO login_session (id, user_id, scope, method, created_at,"
+                    " expires_at) SELECT 's-' || email, id, '', 'password',"
+                    ' CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM "user"'
+                )
+            )
+
+        # The user table is copied on SQLite: the rows that refer to it must not go with it.
+        command.upgrade(config, "head")
+
+        with engine.connect() as connection:
+            stamps = connection.execute(text('SELECT security_stamp FROM "user"')).scalars().all()
+            sessions = connection.execute(text("SELECT count(*) FROM login_session")).scalar()
+        engine.dispose()
+    assert len(stamps) == 2
+    assert len(set(stamps)) == 2
+    assert all(len(stamp) >= 32 for stamp in stamps)
+    assert sessions == 2

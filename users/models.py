@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
 from shared.models import UTCDateTime, utcnow
+
+
+def new_security_stamp() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class User(SQLModel, table=True):
@@ -16,6 +21,10 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True, index=True)
     # Null for accounts that only ever signed in through single sign-on.
     hashed_password: str | None = Field(default=None, max_length=255)
+    # A random secret that never leaves the database, replaced whenever the password is set.
+    # Password reset tokens are bound to it, so none can be made for an account (one without a
+    # password included) from what is public, even by someone who holds SECRET_KEY.
+    security_stamp: str = Field(default_factory=new_security_stamp, max_length=64)
     first_name: str | None = Field(default=None, max_length=256)
     surname: str | None = Field(default=None, max_length=256)
     is_active: bool = Field(default=True)

@@ -1,8 +1,16 @@
-"""The browser's sign-in: the /login form, the cookie session, CSRF, sign-out and revocation."""
+"""The browser's sign-in: the /login form, the cookie session, CSRF, sign-out and revocation.
+
+The cookie holds a page session's page token: no API bearer token, never renewed, and never
+opened by an API client's token.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import httpx2
@@ -12,8 +20,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from auth.browser import LOGIN_NONCE_COOKIE, SESSION_COOKIE
-from auth.models import LoginSession
-from auth.tokens import create_access_token, read_access_token
+from auth.models import PAGE_SIGN_IN, LoginSession
+from auth.tokens import (
+    AccessClaims,
+    create_access_token,
+    create_page_token,
+    read_access_token,
+    read_page_token,
+)
+from shared.models import utcnow
 from shared.pages import CONTENT_SECURITY_POLICY
 from shared.settings import clear_settings_caches
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -25,6 +40,14 @@ def _cookie_header(response_headers: httpx2.Headers, name: str) -> str:
         if header.startswith(f"{name}="):
             return header
     raise AssertionError(f"no Set-Cookie for {name}")
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
 
 
 def _sessions_of(session: Session, user_id: int | None) -> list[LoginSession]:
@@ -41,7 +64,7 @@ def test_the_login_page_is_a_form_with_a_csrf_token(client: TestClient) -> None:
     nonce = _cookie_header(response.headers, LOGIN_NONCE_COOKIE).lower()
     assert "httponly" in nonce
     assert "samesite=strict" in nonce
-    assert "path=/login" in nonce
+    assert "path=/;" in nonce
 
 
 def test_form_login_starts_a_cookie_session_and_redirects_home(
@@ -61,12 +84,19 @@ def test_form_login_starts_a_cookie_session_and_redirects_home(
     cookie = _cookie_header(response.headers, SESSION_COOKIE).lower()
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
-    assert "path=/" in cookie
+    assert "path=/;" in cookie
     assert "secure" not in cookie  # plain http here; see the https test
-    # The same login sessions as the API.
+    # The same login sessions as the API, marked as begun on the pages...
     [login_session] = _sessions_of(session, user.id)
     assert login_session.revoked_at is None
-    assert login_session.method == "password"
+    assert login_session.method == PAGE_SIGN_IN
+    # ...held by a page token, which lives as long as the session.
+    page_token = client.cookies[SESSION_COOKIE]
+    assert read_page_token(page_token).session_id == login_session.id
+    claims = _claims_of(page_token)
+    assert claims["type"] == "page"
+    assert claims["exp"] - claims["iat"] == 14 * 24 * 60 * 60
+    assert "max-age=1209600" in cookie
 
     home = client.get("/")
     assert "page-cook@example.com" in home.text
@@ -76,17 +106,66 @@ def test_form_login_starts_a_cookie_session_and_redirects_home(
     assert "Welcome back" not in client.get("/").text
 
 
-def test_the_session_cookie_is_secure_over_https(client: TestClient, app: FastAPI) -> None:
-    user = make_user()
+def test_over_https_the_cookies_are_host_only_and_secure(client: TestClient, app: FastAPI) -> None:
+    user = make_user(email="https-cook@example.com")
     with TestClient(app, base_url="https://127.0.0.1") as https_client:
-        token = form_token(https_client.get("/login").text)
+        login_page = https_client.get("/login")
+        token = form_token(login_page.text)
         response = https_client.post(
             "/login",
             data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
             follow_redirects=False,
         )
+        home = https_client.get("/")
     assert response.status_code == 303
-    assert "secure" in _cookie_header(response.headers, SESSION_COOKIE).lower()
+    for cookie in (
+        _cookie_header(login_page.headers, f"__Host-{LOGIN_NONCE_COOKIE}"),
+        _cookie_header(response.headers, f"__Host-{SESSION_COOKIE}"),
+    ):
+        # What browsers require of a __Host- cookie: Secure, Path=/ and no Domain.
+        attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
+        assert "secure" in attributes
+        assert "path=/" in attributes
+        assert not any(part.startswith("domain") for part in attributes)
+    # The prefixed cookie is the one read over https.
+    assert "https-cook@example.com" in home.text
+
+
+def test_over_https_a_session_cookie_without_the_prefix_is_ignored(
+    client: TestClient, app: FastAPI
+) -> None:
+    """A neighbouring site or a plain-http answer can plant a bare-named cookie, never a
+    `__Host-` one: https pages read only the latter."""
+    attacker = make_user(email="attacker@example.com")
+    page_login(client, attacker.email)
+    with TestClient(app, base_url="https://127.0.0.1") as https_client:
+        https_client.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE], domain="127.0.0.1")
+        home = https_client.get("/")
+    assert "attacker@example.com" not in home.text
+    assert 'href="/login"' in home.text
+
+
+def test_over_https_a_planted_login_nonce_does_not_pass(
+    client: TestClient, app: FastAPI, session: Session
+) -> None:
+    """Login CSRF: anyone can get a nonce and its form token from /login. Planted in a victim's
+    browser with a bare name, it must not let a cross-site form sign that browser in."""
+    attacker = make_user(email="attacker@example.com")
+    login_page = client.get("/login")
+    attackers_nonce = client.cookies[LOGIN_NONCE_COOKIE]
+    with TestClient(app, base_url="https://127.0.0.1") as victims_browser:
+        victims_browser.cookies.set(LOGIN_NONCE_COOKIE, attackers_nonce, domain="127.0.0.1")
+        response = victims_browser.post(
+            "/login",
+            data={
+                "email": attacker.email,
+                "password": DEFAULT_PASSWORD,
+                "csrf_token": form_token(login_page.text),
+            },
+            follow_redirects=False,
+        )
+    assert response.status_code == 403
+    assert _sessions_of(session, attacker.id) == []
 
 
 @pytest.mark.parametrize("token", ["", "not-the-token", "missing"])
@@ -206,16 +285,23 @@ def test_signing_out_without_the_csrf_token_is_refused(
     assert user.email in client.get("/").text
 
 
-def test_a_session_revoked_elsewhere_signs_the_browser_out(client: TestClient) -> None:
+def test_a_session_revoked_elsewhere_signs_the_browser_out(
+    client: TestClient, session: Session
+) -> None:
     user = make_user(email="revoked@example.com")
     page_login(client, user.email)
-    # The cookie holds the session's access token; ending the session through the API...
-    access_token = client.cookies[SESSION_COOKIE]
-    assert client.post("/api/v1/auth/logout", headers=bearer(access_token)).status_code == 204
+    # Changing the password through the API ends the user's other sessions, the page's too...
+    api_tokens = login(client, user.email)
+    changed = client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"},
+        headers=bearer(api_tokens),
+    )
+    assert changed.status_code == 204
 
     home = client.get("/")
 
-    # ...signs the browser out on its next page.
+    # ...which signs the browser out on its next page.
     assert "revoked@example.com" not in home.text
     assert 'href="/login"' in home.text
     assert "max-age=0" in _cookie_header(home.headers, SESSION_COOKIE).lower()
@@ -236,42 +322,107 @@ def test_api_routes_ignore_the_session_cookie(client: TestClient) -> None:
     assert create.status_code == 401
 
 
-def test_an_expired_token_of_a_live_session_is_renewed(
-    client: TestClient, session: Session
-) -> None:
-    user = make_user(email="renewed@example.com")
-    api_tokens = login(client, user.email)
-    claims = read_access_token(api_tokens["access_token"])
-    assert user.id is not None
+def test_the_cookies_token_is_no_bearer_token(client: TestClient) -> None:
+    user = make_user()
+    page_login(client, user.email)
+    page_token = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+
+    me = client.get("/api/v1/auth/me", headers=bearer(page_token))
+    create = client.post(
+        "/api/v1/recipes/",
+        json={"label": "Cookie pie", "source": "x", "url": "https://a.b/c"},
+        headers=bearer(page_token),
+    )
+    # The ideas route's cheaper sign-in check refuses it too.
+    ideas = client.get("/api/v1/ideas/?t=week&limit=5", headers=bearer(page_token))
+
+    for response in (me, create, ideas):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def _expired_access_token(user_id: int, claims: AccessClaims) -> str:
     with mock.patch("auth.tokens.time.time", return_value=time.time() - 3600):
-        expired = create_access_token(
-            user_id=user.id, session_id=claims.session_id, scopes=claims.scopes
+        return create_access_token(
+            user_id=user_id, session_id=claims.session_id, scopes=claims.scopes
         )
-    client.cookies.set(SESSION_COOKIE, expired, domain="127.0.0.1")
+
+
+def _page_token(claims: AccessClaims, *, lifetime_seconds: int) -> str:
+    return create_page_token(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        scopes=claims.scopes,
+        lifetime_seconds=lifetime_seconds,
+    )
+
+
+@pytest.mark.parametrize("expired", [True, False])
+def test_an_api_clients_access_token_opens_no_page_session(
+    client: TestClient, session: Session, expired: bool
+) -> None:
+    """Else a cookie would stretch an API token past refresh-token rotation for the session's
+    whole life: the API session is live, but its tokens are not the pages' to renew."""
+    user = make_user(email="api-client@example.com")
+    access_token = login(client, user.email)["access_token"]
+    claims = read_access_token(access_token)
+    assert user.id is not None
+    token = _expired_access_token(user.id, claims) if expired else access_token
+    client.cookies.set(SESSION_COOKIE, token, domain="127.0.0.1")
 
     home = client.get("/")
 
-    assert "renewed@example.com" in home.text
-    renewed = _cookie_header(home.headers, SESSION_COOKIE).split(";")[0].split("=", 1)[1]
-    assert renewed != expired
-    assert read_access_token(renewed).session_id == claims.session_id
+    assert "api-client@example.com" not in home.text
+    assert 'href="/login"' in home.text
+    # The browser is signed out, and no token of any kind comes back.
+    cleared = _cookie_header(home.headers, SESSION_COOKIE)
+    assert cleared.startswith(f'{SESSION_COOKIE}="";') or cleared.startswith(f"{SESSION_COOKIE}=;")
+    assert "max-age=0" in cleared.lower()
+    assert len(home.headers.get_list("set-cookie")) == 1
+    # The API client's session goes on.
+    login_session = session.get(LoginSession, claims.session_id)
+    assert login_session is not None
+    assert login_session.revoked_at is None
 
 
-def test_an_expired_token_of_an_ended_session_is_not_renewed(client: TestClient) -> None:
+def test_a_page_token_for_an_api_session_opens_nothing(client: TestClient) -> None:
+    user = make_user(email="api-session@example.com")
+    claims = read_access_token(login(client, user.email)["access_token"])
+    forged = _page_token(claims, lifetime_seconds=600)
+    client.cookies.set(SESSION_COOKIE, forged, domain="127.0.0.1")
+
+    home = client.get("/")
+
+    assert "api-session@example.com" not in home.text
+    assert "max-age=0" in _cookie_header(home.headers, SESSION_COOKIE).lower()
+
+
+def test_the_cookie_ends_with_its_login_session(client: TestClient, session: Session) -> None:
     user = make_user(email="ended@example.com")
-    api_tokens = login(client, user.email)
-    claims = read_access_token(api_tokens["access_token"])
-    assert client.post("/api/v1/auth/logout", headers=bearer(api_tokens)).status_code == 204
-    assert user.id is not None
-    with mock.patch("auth.tokens.time.time", return_value=time.time() - 3600):
-        expired = create_access_token(
-            user_id=user.id, session_id=claims.session_id, scopes=claims.scopes
-        )
-    client.cookies.set(SESSION_COOKIE, expired, domain="127.0.0.1")
+    page_login(client, user.email)
+    [login_session] = _sessions_of(session, user.id)
+    login_session.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(login_session)
+    session.flush()
 
     home = client.get("/")
 
     assert "ended@example.com" not in home.text
+    assert "max-age=0" in _cookie_header(home.headers, SESSION_COOKIE).lower()
+
+
+def test_an_expired_page_token_is_not_renewed(client: TestClient, session: Session) -> None:
+    user = make_user(email="stale@example.com")
+    page_login(client, user.email)
+    claims = read_page_token(client.cookies[SESSION_COOKIE])
+    with mock.patch("auth.tokens.time.time", return_value=time.time() - 3600):
+        stale = _page_token(claims, lifetime_seconds=60)
+    client.cookies.set(SESSION_COOKIE, stale, domain="127.0.0.1")
+
+    home = client.get("/")
+
+    assert "stale@example.com" not in home.text
     assert "max-age=0" in _cookie_header(home.headers, SESSION_COOKIE).lower()
 
 

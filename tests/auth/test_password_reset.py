@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import re
-import socket
+import hashlib
 import time
+import uuid
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
+from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SMTPSession
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from sqlmodel import Session
 
 from auth import tokens as auth_tokens
-from shared.settings import clear_settings_caches
+from auth.settings import get_auth_settings
+from shared.settings import get_app_settings
+from tests.auth.mail_server import Inbox, point_mail_at, run_mail_server
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import bearer, login
 
@@ -26,47 +26,12 @@ CONFIRM = "/api/v1/auth/password-reset/confirm"
 NEW_PASSWORD = "a fresh and private phrase"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: SMTPSession, envelope: Envelope
-    ) -> str:
-        assert isinstance(envelope.content, bytes)
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    def tokens_for(self, address: str) -> list[str]:
-        found = []
-        for message in self.messages:
-            if message["To"] == address:
-                body = message.get_payload(decode=True)
-                assert isinstance(body, bytes)
-                found += re.findall(r"token=([A-Za-z0-9._-]+)", body.decode())
-        return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("SMTP_TLS", "false")
-    monkeypatch.setenv("EMAILS_FROM", "Larder <larder@example.com>")
-    clear_settings_caches()
-    yield inbox
-    controller.stop()
+    with run_mail_server(inbox) as port:
+        point_mail_at(monkeypatch, port)
+        yield inbox
 
 
 def _request(client: TestClient, email: str) -> None:
@@ -101,8 +66,11 @@ def test_reset_end_to_end(client: TestClient, inbox: Inbox) -> None:
     assert refresh.status_code == 400
 
 
-def test_a_reset_token_works_once(client: TestClient, inbox: Inbox) -> None:
-    make_user(email="once@example.com")
+@pytest.mark.parametrize(
+    "fields", [{}, {"hashed_password": None}], ids=["with-password", "single-sign-on-only"]
+)
+def test_a_reset_token_works_once(client: TestClient, inbox: Inbox, fields: dict[str, Any]) -> None:
+    make_user(email="once@example.com", **fields)
     _request(client, "once@example.com")
     (token,) = inbox.tokens_for("once@example.com")
 
@@ -116,9 +84,10 @@ def test_a_reset_token_works_once(client: TestClient, inbox: Inbox) -> None:
 
 
 def test_a_reset_token_dies_when_the_password_changes_meanwhile(
-    client: TestClient, inbox: Inbox
+    client: TestClient, inbox: Inbox, session: Session
 ) -> None:
-    make_user(email="meanwhile@example.com")
+    user = make_user(email="meanwhile@example.com")
+    stamp_before = user.security_stamp
     _request(client, "meanwhile@example.com")
     (token,) = inbox.tokens_for("meanwhile@example.com")
     session_tokens = login(client, "meanwhile@example.com")
@@ -133,18 +102,73 @@ def test_a_reset_token_dies_when_the_password_changes_meanwhile(
 
     assert response.status_code == 400
     login(client, "meanwhile@example.com", "changed it myself")
+    # The change replaced the account's stamp as well as its hash.
+    session.refresh(user)
+    assert user.security_stamp != stamp_before
+
+
+def _token_from_public_information(user_id: int, binding: str) -> str:
+    """A reset token made with SECRET_KEY alone, claim by claim as Larder writes them."""
+    settings = get_auth_settings()
+    now = int(time.time())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(user_id),
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "type": "password_reset",
+        "pwd": binding,
+    }
+    key = OctKey.import_key(get_app_settings().secret_key.encode())
+    return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key, algorithms=["HS256"])
+
+
+def test_a_reset_token_for_an_account_without_a_password_cannot_be_forged(
+    client: TestClient, session: Session
+) -> None:
+    user = make_user(email="sso-only@example.com", hashed_password=None)
+    assert user.id is not None
+    # What a token was once bound to for every account without a password: a known constant.
+    known_constant = hashlib.sha256(b"no-password").hexdigest()[:32]
+    # Nor is the binding a function of the (empty) password alone.
+    empty_password = hashlib.sha256(b"\x00").hexdigest()
+
+    for binding in (known_constant, empty_password):
+        forged = _token_from_public_information(user.id, binding)
+        response = client.post(CONFIRM, json={"token": forged, "new_password": NEW_PASSWORD})
+        assert response.status_code == 400, binding
+        assert response.json() == {"detail": "Invalid or expired password reset token"}
+
+    session.refresh(user)
+    assert user.hashed_password is None
+
+
+def test_reset_tokens_of_two_accounts_without_a_password_differ_in_binding(
+    client: TestClient,
+) -> None:
+    first = make_user(email="sso-a@example.com", hashed_password=None)
+    second = make_user(email="sso-b@example.com", hashed_password=None)
+    assert first.security_stamp != second.security_stamp
+    assert auth_tokens.password_reset_binding(first) != auth_tokens.password_reset_binding(second)
+    # A token made for one account, moved to the other, does not work there.
+    assert second.id is not None
+    _, first_binding = auth_tokens.read_password_reset_token(
+        auth_tokens.create_password_reset_token(first)
+    )
+    moved = _token_from_public_information(second.id, first_binding)
+    response = client.post(CONFIRM, json={"token": moved, "new_password": NEW_PASSWORD})
+    assert response.status_code == 400
 
 
 def test_an_expired_reset_token_is_refused(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user(email="late@example.com")
-    assert user.id is not None
     issued_at = time.time() - 31 * 60
     monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
-    token = auth_tokens.create_password_reset_token(
-        user_id=user.id, hashed_password=user.hashed_password
-    )
+    token = auth_tokens.create_password_reset_token(user)
     monkeypatch.undo()
 
     response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
@@ -157,12 +181,9 @@ def test_a_reset_token_within_its_30_minutes_works(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user(email="in-time@example.com")
-    assert user.id is not None
     issued_at = time.time() - 29 * 60
     monkeypatch.setattr("auth.tokens.time.time", lambda: issued_at)
-    token = auth_tokens.create_password_reset_token(
-        user_id=user.id, hashed_password=user.hashed_password
-    )
+    token = auth_tokens.create_password_reset_token(user)
     monkeypatch.undo()
     response = client.post(CONFIRM, json={"token": token, "new_password": NEW_PASSWORD})
     assert response.status_code == 204

@@ -36,7 +36,6 @@ from tests.auth.sso_helpers import (
     stored_state,
     with_query,
 )
-from tests.factories import make_user
 from tests.helpers import bearer, login
 from users.models import User
 
@@ -139,8 +138,7 @@ def test_a_new_sso_user_can_choose_a_password_by_reset(
     )
     assert response.status_code == 200, response.text
     user = session.exec(select(User).where(col(User.email) == "reset-me@example.com")).one()
-    assert user.id is not None
-    token = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+    token = create_password_reset_token(user)
     confirm = client.post(
         "/api/v1/auth/password-reset/confirm",
         json={"token": token, "new_password": "a fresh phrase for larder"},
@@ -150,12 +148,20 @@ def test_a_new_sso_user_can_choose_a_password_by_reset(
 
 
 def test_scopes_are_those_of_a_password_login(
-    client: TestClient, provider: RunningProvider
+    client: TestClient, session: Session, provider: RunningProvider
 ) -> None:
-    make_user(email="boss-sso@example.com", is_superuser=True)
-    response = sign_in(
-        client, provider, new_subject(), email="boss-sso@example.com", email_verified=True
-    )
+    subject = new_subject()
+    first = sign_in(client, provider, subject, email="boss-sso@example.com", email_verified=True)
+    assert first.status_code == 200, first.text
+    assert first.json()["scope"] == "recipes:write"
+    # Promoted after the identity was linked (an email never links to a superuser).
+    user = session.exec(select(User).where(col(User.email) == "boss-sso@example.com")).one()
+    user.is_superuser = True
+    session.add(user)
+    session.flush()
+
+    response = client.get(callback_url(client, provider, subject))
+
     assert response.status_code == 200, response.text
     assert response.json()["scope"] == "admin recipes:write"
 

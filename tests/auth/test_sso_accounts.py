@@ -155,6 +155,31 @@ def test_a_verified_email_of_a_deactivated_user_is_refused_and_not_linked(
     assert counts(session) == before
 
 
+def test_a_verified_email_of_a_superuser_is_refused_and_not_linked(
+    client: TestClient,
+    session: Session,
+    provider: RunningProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = make_user(email="root@example.com", is_superuser=True)
+    before = counts(session)
+    subject = new_subject()
+
+    with caplog.at_level("WARNING", logger="larder.sso"):
+        response = sign_in(client, provider, subject, email="root@example.com", email_verified=True)
+
+    assert response.status_code == 409
+    assert "administrator" in response.json()["detail"]
+    assert "access_token" not in response.text
+    assert counts(session) == before
+    assert not session.exec(select(SSOIdentity).where(col(SSOIdentity.subject) == subject)).all()
+    (record,) = [r for r in caplog.records if r.name == "larder.sso"]
+    assert "superuser" in record.getMessage()
+    assert str(admin.id) in record.getMessage()
+    # The administrator's password still signs in.
+    login(client, "root@example.com")
+
+
 # Providers
 
 

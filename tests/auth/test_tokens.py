@@ -14,7 +14,13 @@ from joserfc.jwk import OctKey
 from sqlmodel import Session
 
 from auth import tokens as auth_tokens
-from auth.tokens import InvalidToken, create_password_reset_token, read_access_token
+from auth.tokens import (
+    InvalidToken,
+    create_page_token,
+    create_password_reset_token,
+    read_access_token,
+    read_page_token,
+)
 from shared.settings import clear_settings_caches, get_app_settings
 from tests.factories import make_user
 from tests.helpers import bearer, login
@@ -159,8 +165,7 @@ def test_a_refresh_token_is_not_an_access_token(client: TestClient, tokens: dict
 
 def test_a_reset_token_is_not_an_access_token(client: TestClient) -> None:
     user = make_user(email="reset-holder@example.com")
-    assert user.id is not None
-    reset = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+    reset = create_password_reset_token(user)
     _assert_401(client.get(ME, headers=bearer(reset)))
 
 
@@ -199,20 +204,44 @@ def test_a_token_checked_before_is_refused_once_it_expires(
     _assert_401(client.get(ME, headers=bearer(tokens)))
     with pytest.raises(InvalidToken, match="expired"):
         read_access_token(tokens["access_token"])
-    # The browser's grace period is measured from the same expiry.
-    assert read_access_token(tokens["access_token"], expired_for_at_most=60).session_id
 
 
-def test_a_token_issued_in_the_future_stays_refused(
+def test_a_token_checked_before_is_refused_while_the_clock_says_it_is_not_yet_issued(
+    client: TestClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    issued_at = _claims_of(tokens["access_token"])["iat"]
+    monkeypatch.setattr(time, "time", lambda: float(issued_at - 600))
+    with pytest.raises(InvalidToken, match="not yet valid"):
+        read_access_token(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(tokens)))
+
+
+def test_a_token_issued_in_the_future_is_refused(
     client: TestClient, tokens: dict[str, Any]
 ) -> None:
     claims = _claims_of(tokens["access_token"])
     early = _sign({**claims, "iat": int(time.time()) + 600})
-    # Accepted only with a leeway that covers the clock skew, then refused without one.
-    assert read_access_token(early, expired_for_at_most=900).session_id == claims["sid"]
     with pytest.raises(InvalidToken):
         read_access_token(early)
     _assert_401(client.get(ME, headers=bearer(early)))
+
+
+def test_access_and_page_tokens_are_not_interchangeable(tokens: dict[str, Any]) -> None:
+    claims = read_access_token(tokens["access_token"])
+    page_token = create_page_token(
+        user_id=claims.user_id,
+        session_id=claims.session_id,
+        scopes=claims.scopes,
+        lifetime_seconds=600,
+    )
+    assert _claims_of(page_token)["type"] == "page"
+    # Each is refused as the other, even once the other reading has remembered it.
+    assert read_page_token(page_token).session_id == claims.session_id
+    with pytest.raises(InvalidToken):
+        read_access_token(page_token)
+    with pytest.raises(InvalidToken):
+        read_page_token(tokens["access_token"])
 
 
 def test_a_token_checked_before_is_refused_once_the_secret_key_changes(

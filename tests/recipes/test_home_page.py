@@ -65,6 +65,6 @@ def test_home_pages_through_recipes(client: TestClient) -> None:
 def test_home_survives_a_bad_cursor(client: TestClient) -> None:
     make_recipe(label="Still here")
     response = client.get("/", params={"cursor": "garbage"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Still here" in response.text
-    assert "expired" in response.text
+    assert "not valid" in response.text

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from auth.browser import session_csrf_token
+from auth.models import LoginSession
 from recipes.models import Recipe
 from shared.pages import CONTENT_SECURITY_POLICY, FLASH_COOKIE
 from tests.factories import make_recipe, make_user
@@ -286,3 +287,69 @@ def test_forms_carry_the_sessions_csrf_token(client: TestClient) -> None:
         tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
         assert tokens == {csrf}, path
     assert form_token(client.get("/").text) == csrf
+
+
+def _limit_page_session(session: Session, user_id: int | None, scope: str) -> None:
+    """Give the user's page session only `scope`: its scopes are what the pages obey."""
+    [login_session] = session.exec(
+        select(LoginSession).where(col(LoginSession.user_id) == user_id)
+    ).all()
+    login_session.scope = scope
+    session.add(login_session)
+    session.flush()
+
+
+def test_a_session_without_recipes_write_cannot_use_the_forms(
+    client: TestClient, session: Session
+) -> None:
+    user = make_user(email="reader@example.com")
+    recipe = make_recipe(submitter_id=user.id, label="Read-only stew")
+    csrf = page_login(client, user.email)
+    _limit_page_session(session, user.id, "")
+
+    home = client.get("/")
+    page = client.get(f"/recipes/{recipe.id}")
+    answers = [
+        client.get("/recipes/new"),
+        client.post("/recipes/new", data={**NEW, "csrf_token": csrf}),
+        client.get(f"/recipes/{recipe.id}/edit"),
+        client.post(f"/recipes/{recipe.id}/edit", data={**NEW, "csrf_token": csrf}),
+        client.post(f"/recipes/{recipe.id}/delete", data={"csrf_token": csrf}),
+    ]
+
+    # Still signed in, with nothing on offer that would change a recipe...
+    assert "reader@example.com" in home.text
+    assert 'href="/recipes/new"' not in home.text
+    assert "/edit" not in page.text
+    assert "/delete" not in page.text
+    # ...and every form refused, as the API refuses a token without the scope.
+    for answer in answers:
+        assert answer.status_code == 403
+        assert "This sign-in may read recipes but not add, edit or delete them." in answer.text
+    assert _recipes_labelled(session, NEW["label"]) == []
+    session.refresh(recipe)
+    assert recipe.label == "Read-only stew"
+
+
+def test_a_superuser_is_an_admin_on_the_pages_only_with_the_admin_scope(
+    client: TestClient, session: Session
+) -> None:
+    recipe = make_recipe(label="Someone else's")
+    superuser = make_user(is_superuser=True)
+    csrf = page_login(client, superuser.email)
+    _limit_page_session(session, superuser.id, "recipes:write")
+
+    page = client.get(f"/recipes/{recipe.id}")
+    edit = client.post(
+        f"/recipes/{recipe.id}/edit", data={**NEW, "label": "Moderated", "csrf_token": csrf}
+    )
+    delete = client.post(f"/recipes/{recipe.id}/delete", data={"csrf_token": csrf})
+
+    # Adding stays open (the session has recipes:write); other people's recipes do not.
+    assert client.get("/recipes/new").status_code == 200
+    assert "/edit" not in page.text
+    assert edit.status_code == 403
+    assert "You can only edit your own recipes." in edit.text
+    assert delete.status_code == 403
+    session.refresh(recipe)
+    assert recipe.label == "Someone else's"

@@ -141,8 +141,7 @@ def test_the_ideas_route_refuses_what_auth_me_refuses_with_the_same_answer(
 
 def test_a_password_reset_token_is_not_an_access_token(client: TestClient) -> None:
     user = make_user(email="reset-reader@example.com")
-    assert user.id is not None
-    reset = create_password_reset_token(user_id=user.id, hashed_password=user.hashed_password)
+    reset = create_password_reset_token(user)
     response = client.get(IDEAS, headers=bearer(reset))
     assert _answer(response) == (401, REJECTED, "Bearer")
 

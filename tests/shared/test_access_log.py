@@ -22,6 +22,7 @@ from shared.logging import (
     request_id_var,
     scrub,
 )
+from tests.log_capture import larder_log_into
 
 ENTRIES = [
     AccessEntry(1_796_000_000.1234, "abc123", "GET", "/api/v1/recipes/{recipe_id}",
@@ -90,14 +91,8 @@ class CountingStream(io.StringIO):
 @pytest.fixture
 def captured() -> Iterator[CountingStream]:
     """Larder's logging configured as in production, its stream swapped for one we read."""
-    configure_logging("INFO", json_logs=True)
-    (handler,) = [h for h in logging.getLogger("larder").handlers if h.name == "larder"]
-    assert isinstance(handler, logging.StreamHandler)
-    stream = CountingStream()
-    previous = handler.setStream(stream)
-    yield stream
-    access_log().flush()
-    handler.setStream(previous)
+    with larder_log_into(CountingStream(), json_logs=True) as stream:
+        yield stream
 
 
 def test_lines_of_one_tick_go_out_in_one_write(captured: CountingStream) -> None:

@@ -22,6 +22,7 @@ from shared.settings import AppSettings
 from shared.stores import RedisStore
 from tests.redis_support import TEST_REDIS_URL, delete_prefix, require_redis, unique_prefix
 from tests.servers import ROOT, Server, run_server, server_env
+from tests.shared.test_serving import serve_env
 
 SERVE_TEST_APP = [sys.executable, "-m", "serve", "--factory", "--app", "tests.slow_app:make_app"]
 FORWARDED = {"X-Forwarded-For": "192.0.2.66, 203.0.113.9", "X-Forwarded-Proto": "https"}
@@ -84,7 +85,7 @@ def seen_by_the_app(server: Server) -> dict[str, str]:
 def test_the_app_the_throttle_and_the_access_log_agree_on_the_client(
     engine: Engine, redis_prefix: str, setting: dict[str, str], client: str, scheme: str
 ) -> None:
-    env = server_env(
+    env = serve_env(
         WEB_CONCURRENCY="1",
         LOG_FORMAT="json",
         REDIS_URL=TEST_REDIS_URL,

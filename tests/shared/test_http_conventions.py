@@ -23,6 +23,29 @@ def test_every_response_carries_ids_timing_and_security_headers(client: TestClie
         assert "server" not in response.headers
 
 
+def test_production_over_https_asks_browsers_to_keep_to_https(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-key-" + "z" * 32)
+    monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD", "not-a-default-password")
+    clear_settings_caches()
+    production = create_app()
+
+    for path in ("/health/live", "/api/v1/openapi.json", "/login"):
+        https = TestClient(production, base_url="https://larder.example").get(path)
+        http = TestClient(production, base_url="http://127.0.0.1").get(path)
+        assert https.headers["strict-transport-security"] == "max-age=31536000", path
+        assert "strict-transport-security" not in http.headers, path
+
+
+def test_no_hsts_outside_production(app: FastAPI) -> None:
+    # Local development over https (a tunnel, a self-signed proxy) must not pin the host.
+    response = TestClient(app, base_url="https://127.0.0.1").get("/health/live")
+    assert response.status_code == 200
+    assert "strict-transport-security" not in response.headers
+
+
 def test_api_json_is_not_stored_by_caches(client: TestClient) -> None:
     assert client.get("/api/v1/recipes/").headers["cache-control"] == "no-store"
 

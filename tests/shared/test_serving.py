@@ -23,10 +23,10 @@ from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
 from serve import refuse_unshared_limits
-from shared.settings import AppSettings, RedisSettings, ServerSettings
+from shared.settings import DEV_SECRET_KEY, AppSettings, RedisSettings, ServerSettings
 from tests.helpers import LIVE_EMAIL_DOMAIN, live_email
 from tests.redis_support import TEST_REDIS_URL
-from tests.servers import ROOT, Server, run_server, server_env
+from tests.servers import ROOT, Server, free_port, run_server, server_env
 from tests.slow_app import SECRET_IN_ERROR
 from users.models import User
 
@@ -36,8 +36,18 @@ PASSWORD = "a long enough password for tests"
 RECIPE_ROUTE = "/api/v1/recipes/{recipe_id}"
 
 
+# `make serve` refuses the development key whatever ENVIRONMENT says.
+SERVING_SECRET_KEY = "a serving key for tests, long enough to sign with"
+
+
 def serve_env(**overrides: str) -> dict[str, str]:
-    return server_env(HOST="127.0.0.1", GRACEFUL_SHUTDOWN_SECONDS="10", **overrides)
+    settings = {
+        "HOST": "127.0.0.1",
+        "GRACEFUL_SHUTDOWN_SECONDS": "10",
+        "SECRET_KEY": SERVING_SECRET_KEY,
+        **overrides,
+    }
+    return server_env(**settings)
 
 
 def production_env(**overrides: str) -> dict[str, str]:
@@ -77,6 +87,31 @@ def _stops_serving(base_url: str, within_seconds: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "complaint"),
+    [
+        (None, "must not be the development key"),
+        (DEV_SECRET_KEY, "must not be the development key"),
+        ("short-but-not-empty", "at least 32 bytes"),
+    ],
+)
+def test_serving_refuses_the_development_key_whatever_the_environment(
+    secret_key: str | None, complaint: str
+) -> None:
+    env = {key: value for key, value in serve_env().items() if key != "SECRET_KEY"}
+    env.update(ENVIRONMENT="local", PORT=str(free_port()))
+    if secret_key is not None:
+        env["SECRET_KEY"] = secret_key
+    result = subprocess.run(  # noqa: S603 - a fixed command line
+        SERVE, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert complaint in result.stderr
+    assert "SECRET_KEY" in result.stderr
+    # It stopped before serving anything.
+    assert "Uvicorn running" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("workers", [1, 2])

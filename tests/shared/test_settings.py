@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import AppSettings, DatabaseSettings, normalise_database_url
+from shared.settings import (
+    DEV_SECRET_KEY,
+    AppSettings,
+    DatabaseSettings,
+    normalise_database_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k" * 32
@@ -28,6 +33,7 @@ def test_local_defaults_give_a_development_key() -> None:
         ("", "a-real-password-123", "SECRET_KEY"),
         ("short-key", "a-real-password-123", "SECRET_KEY"),
         ("k" * 31, "a-real-password-123", "SECRET_KEY"),
+        (DEV_SECRET_KEY, "a-real-password-123", "development key"),
         (STRONG_KEY, "CHANGEME", "FIRST_SUPERUSER_PASSWORD"),
         (STRONG_KEY, "changethis", "FIRST_SUPERUSER_PASSWORD"),
     ],
