@@ -25,7 +25,7 @@ sync: .venv/.synced
 ## run: install, migrate, seed and serve on HOST:PORT (defaults 127.0.0.1:8000)
 run: sync
 	$(RUN) python -m prestart
-	$(RUN) uvicorn main:app --host $(HOST) --port $(PORT) --no-server-header
+	$(RUN) uvicorn main:app --host $(HOST) --port $(PORT) --no-server-header --no-proxy-headers
 
 ## serve: production serving, WEB_CONCURRENCY workers (default: CPU count); run `make migrate` first
 serve: sync

@@ -28,6 +28,7 @@ from shared.health import router as health_router
 from shared.logging import access_log, configure_logging
 from shared.metrics import router as metrics_router
 from shared.middleware import BodySizeLimitMiddleware, CORSMiddleware, RequestContextMiddleware
+from shared.network import TrustedProxyMiddleware
 from shared.settings import get_app_settings, get_redis_settings
 from shared.stores import open_store
 from shared.templating import SHARED_STATIC
@@ -102,6 +103,9 @@ def create_app(*, direct_routes: bool = True) -> FastAPI:
         access_log=settings.access_log,
         hsts=settings.environment == "production",
     )
+    if settings.trusted_proxies:
+        # Outside the access log, so the line names the client this middleware decides on.
+        app.add_middleware(TrustedProxyMiddleware, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.backend_cors_origins,

@@ -1,10 +1,12 @@
 """Production serving: `make serve` (run `make migrate` first, once per deployment).
 
 `python -m serve` runs uvicorn with `WEB_CONCURRENCY` worker processes (default: the CPU
-count) on `HOST`:`PORT`, trusting X-Forwarded-For/-Proto only from `FORWARDED_ALLOW_IPS`,
-without a `Server` header or uvicorn's access log (Larder logs each request itself), and on
-SIGTERM stops accepting connections, gives requests in flight up to
-`GRACEFUL_SHUTDOWN_SECONDS` to finish, and exits 0.
+count) on `HOST`:`PORT`, with uvicorn's proxy-header handling off (Larder believes
+X-Forwarded-For/-Proto only from `TRUSTED_PROXIES`: shared/network.py), without a `Server`
+header or uvicorn's access log (Larder logs each request itself), and on SIGTERM stops
+accepting connections, gives requests in flight up to `GRACEFUL_SHUTDOWN_SECONDS` to finish,
+and exits 0. In production, several workers without `REDIS_URL` refuse to start: each would
+keep its own login and sign-up counts, so the limits would not hold.
 
 Metrics are merged across workers through `PROMETHEUS_MULTIPROC_DIR`: a fresh temporary
 directory, removed on exit, unless the operator names one (its stale files are cleared).
@@ -24,7 +26,15 @@ from pathlib import Path
 import uvicorn
 
 from shared.logging import logging_config
-from shared.settings import AppSettings, get_app_settings, get_server_settings, weak_secret_key
+from shared.settings import (
+    AppSettings,
+    RedisSettings,
+    ServerSettings,
+    get_app_settings,
+    get_redis_settings,
+    get_server_settings,
+    weak_secret_key,
+)
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -54,6 +64,16 @@ def refuse_weak_secret_key(app_settings: AppSettings) -> None:
         )
 
 
+def refuse_unshared_limits(app: AppSettings, server: ServerSettings, redis: RedisSettings) -> None:
+    """Stop (clear message, exit 1) where each worker would keep its own throttle counts."""
+    if app.environment == "production" and server.web_concurrency > 1 and not redis.redis_url:
+        raise SystemExit(
+            f"Refusing to start {server.web_concurrency} workers without REDIS_URL in "
+            "production: each worker would keep its own login and sign-up counts, so the "
+            "limits would not hold. Set REDIS_URL, or WEB_CONCURRENCY=1."
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve Larder with several worker processes.")
     parser.add_argument("--app", default="main:app", help="import string of the ASGI app")
@@ -63,6 +83,7 @@ def main() -> None:
     app_settings = get_app_settings()  # refuse weak production settings before serving
     refuse_weak_secret_key(app_settings)
     server = get_server_settings()
+    refuse_unshared_limits(app_settings, server, get_redis_settings())
     metrics_dir, made_it = prepare_metrics_dir()
     # uvicorn re-raises the SIGTERM it handled once the drain is done; with this handler in
     # place that ends `uvicorn.run` instead of the process, so cleanup runs and we exit 0.
@@ -74,8 +95,8 @@ def main() -> None:
             host=server.host,
             port=server.port,
             workers=server.web_concurrency,
-            proxy_headers=True,
-            forwarded_allow_ips=server.forwarded_allow_ips,
+            # Larder decides who the client is itself, from TRUSTED_PROXIES (shared/network.py).
+            proxy_headers=False,
             server_header=False,
             access_log=False,
             timeout_graceful_shutdown=server.graceful_shutdown_seconds,

@@ -20,8 +20,8 @@ from auth.browser import Viewer as Viewer
 from auth.browser import viewer_for
 from auth.models import LoginSession
 from auth.reads import check_login_session
-from auth.settings import get_auth_settings
-from auth.throttle import Throttle
+from auth.settings import get_auth_settings, get_sso_settings
+from auth.throttle import AccountThrottles
 from auth.tokens import (
     SCOPE_ADMIN,
     SCOPE_RECIPES_WRITE,
@@ -132,22 +132,17 @@ SignedIn = Annotated[AccessClaims, Security(signed_in)]
 
 
 def get_client_address(request: Request) -> str:
-    return client_address(request, get_auth_settings().trusted_proxies)
+    return client_address(request)
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def get_login_throttle(store: StoreDep) -> Throttle:
-    settings = get_auth_settings()
-    return Throttle(
-        store,
-        max_attempts=settings.login_max_failures,
-        window_seconds=settings.login_window_seconds,
-    )
+def get_throttles(store: StoreDep) -> AccountThrottles:
+    return AccountThrottles(store, get_auth_settings(), get_sso_settings())
 
 
-LoginThrottle = Annotated[Throttle, Depends(get_login_throttle)]
+Throttles = Annotated[AccountThrottles, Depends(get_throttles)]
 
 
 def get_session_revoker(session: SessionDep) -> Callable[[int], None]:

@@ -15,10 +15,11 @@ from fastapi.responses import HTMLResponse
 
 from auth import browser
 from auth import service as auth_service
-from auth.dependencies import ClientAddress, LoginThrottle, ViewerDep
+from auth.dependencies import ClientAddress, Throttles, ViewerDep
 from auth.models import PAGE_SIGN_IN
-from auth.throttle import Throttled, throttle_key
+from auth.throttle import Throttled
 from shared.database import SessionDep
+from shared.errors import ServiceUnavailable
 from shared.pages import is_https, page_templates, redirect, render
 
 templates = page_templates(Path(__file__).parent / "templates")
@@ -65,7 +66,7 @@ async def login_submit(
     request: Request,
     viewer: ViewerDep,
     session: SessionDep,
-    throttle: LoginThrottle,
+    throttles: Throttles,
     address: ClientAddress,
     email: Annotated[str, Form(max_length=MAX_EMAIL_LENGTH)] = "",
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
@@ -78,9 +79,15 @@ async def login_submit(
         return _login_page(
             request, viewer, email=email, error="Enter your email and password.", status_code=400
         )
-    key = throttle_key("login", email, address)
     try:
-        await throttle.check(key)
+        tokens = await throttles.check_password(
+            kind="login",
+            account=email,
+            address=address,
+            check=lambda: auth_service.login(
+                session, email=email, password=password, requested_scope=None, method=PAGE_SIGN_IN
+            ),
+        )
     except Throttled as exc:
         minutes = max(1, -(-int(exc.headers["Retry-After"] if exc.headers else 60) // 60))
         return _login_page(
@@ -91,16 +98,19 @@ async def login_submit(
             status_code=429,
             headers=dict(exc.headers or {}),
         )
-    try:
-        tokens = await auth_service.login(
-            session, email=email, password=password, requested_scope=None, method=PAGE_SIGN_IN
-        )
     except auth_service.LoginFailed:
-        await throttle.record(key)
         return _login_page(
             request, viewer, email=email, error="Incorrect email or password.", status_code=400
         )
-    await throttle.clear(key)
+    except ServiceUnavailable as exc:  # the counts or the password hashing, for a moment
+        return _login_page(
+            request,
+            viewer,
+            email=email,
+            error="Signing in is busy right now. Please try again in a moment.",
+            status_code=503,
+            headers=dict(exc.headers or {}),
+        )
     response = redirect(request, "/", flash="signed-in")
     browser.start_cookie_session(response, tokens.access_token, secure=is_https(request))
     return response

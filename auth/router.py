@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from auth import emails, sso, sso_accounts
 from auth import service as auth_service
-from auth.dependencies import ClientAddress, CurrentAuth, CurrentUser, LoginThrottle
+from auth.dependencies import ClientAddress, CurrentAuth, CurrentUser, Throttles
 from auth.passwords import hash_password_async
 from auth.schemas import (
     AcceptedResponse,
@@ -24,7 +24,6 @@ from auth.schemas import (
     TokenResponse,
 )
 from auth.settings import get_sso_settings
-from auth.throttle import throttle_key
 from auth.tokens import create_password_reset_token
 from shared.database import SessionDep
 from shared.openapi import error_responses
@@ -52,10 +51,13 @@ def _token_response(tokens: auth_service.IssuedTokens) -> TokenResponse:
     "/signup",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(400, 409, 422),
+    responses=error_responses(400, 409, 422, 429, 503),
     summary="Create an account",
 )
-async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
+async def signup(
+    body: SignupRequest, session: SessionDep, throttles: Throttles, address: ClientAddress
+) -> UserPublic:
+    await throttles.count_signup(address)  # before the password is hashed
     hashed = await hash_password_async(body.password)
     user_in = UserCreate(email=body.email, first_name=body.first_name, surname=body.surname)
     user = await run_in_threadpool(
@@ -73,22 +75,17 @@ async def signup(body: SignupRequest, session: SessionDep) -> UserPublic:
 async def login(
     form: Annotated[LoginForm, Form()],
     session: SessionDep,
-    throttle: LoginThrottle,
+    throttles: Throttles,
     address: ClientAddress,
 ) -> TokenResponse:
-    key = throttle_key("login", form.username, address)
-    await throttle.check(key)
-    try:
-        tokens = await auth_service.login(
-            session,
-            email=form.username,
-            password=form.password,
-            requested_scope=form.scope,
-        )
-    except auth_service.LoginFailed:
-        await throttle.record(key)
-        raise
-    await throttle.clear(key)
+    tokens = await throttles.check_password(
+        kind="login",
+        account=form.username,
+        address=address,
+        check=lambda: auth_service.login(
+            session, email=form.username, password=form.password, requested_scope=form.scope
+        ),
+    )
     return _token_response(tokens)
 
 
@@ -128,13 +125,11 @@ def me(user: CurrentUser) -> UserPublic:
 async def request_password_reset(
     body: PasswordResetRequest,
     session: SessionDep,
-    throttle: LoginThrottle,
+    throttles: Throttles,
     address: ClientAddress,
     background: BackgroundTasks,
 ) -> AcceptedResponse:
-    key = throttle_key("reset", body.email, address)
-    await throttle.check(key)
-    await throttle.record(key)
+    await throttles.count_reset_request(email=body.email, address=address)
     user = await run_in_threadpool(auth_service.user_for_password_reset, session, email=body.email)
     if user is not None and user.id is not None:
         token = create_password_reset_token(user)
@@ -146,7 +141,7 @@ async def request_password_reset(
 @router.post(
     "/password-reset/confirm",
     status_code=NO_CONTENT,
-    responses=error_responses(400, 422),
+    responses=error_responses(400, 422, 503),
     summary="Choose a new password with a reset token",
 )
 async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> Response:
@@ -159,16 +154,28 @@ async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep
 @account_router.post(
     "/me/password",
     status_code=NO_CONTENT,
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(400, 401, 422, 429, 503),
     summary="Change your password (your other sessions end)",
 )
-async def change_password(body: PasswordChange, auth: CurrentAuth, session: SessionDep) -> Response:
-    await auth_service.change_password(
-        session,
-        user=auth.user,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        keep_session_id=auth.login_session.id,
+async def change_password(
+    body: PasswordChange,
+    auth: CurrentAuth,
+    session: SessionDep,
+    throttles: Throttles,
+    address: ClientAddress,
+) -> Response:
+    # The current password is checked like a login's, per account and client address.
+    await throttles.check_password(
+        kind="password-change",
+        account=str(auth.user.id),
+        address=address,
+        check=lambda: auth_service.change_password(
+            session,
+            user=auth.user,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            keep_session_id=auth.login_session.id,
+        ),
     )
     return Response(status_code=NO_CONTENT)
 
@@ -184,10 +191,14 @@ SSO_REDIRECT: dict[int | str, dict[str, Any]] = {
     "/{provider}/login",
     status_code=status.HTTP_302_FOUND,
     response_class=Response,
-    responses={**SSO_REDIRECT, **error_responses(404, 502, 503)},
+    responses={**SSO_REDIRECT, **error_responses(404, 429, 502, 503)},
     summary="Start signing in with an OpenID Connect provider",
 )
-async def sso_login(provider: str, request: Request, store: StoreDep) -> Response:
+async def sso_login(
+    provider: str, request: Request, store: StoreDep, throttles: Throttles, address: ClientAddress
+) -> Response:
+    # Each start keeps state in the store: bounded per address before anything is kept.
+    await throttles.count_sso_start(address)
     callback = str(request.url_for("sso_callback", provider=provider))
     started = await sso.begin(store, provider_name=provider, redirect_uri=callback)
     response = Response(

@@ -7,11 +7,10 @@ import ipaddress
 import os
 import re
 from functools import lru_cache
-from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import register_settings_cache
 
@@ -37,17 +36,17 @@ class AuthSettings(BaseSettings):
         default_factory=lambda: max(1, (os.cpu_count() or 1) - 1), ge=1
     )
 
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_seconds: int = Field(default=900, ge=1)
-    # Proxies whose X-Forwarded-For is believed when working out a client's address.
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long a request may wait for a hashing slot before it is refused with 503.
+    password_hash_queue_seconds: float = Field(default=3.0, gt=0)
 
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def split_proxies(cls, value: Any) -> list[str]:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return list(value or [])
+    # Failed password checks per (account, client address), and per address across accounts,
+    # within the window; IPv6 clients are counted by their /64.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    # Per client address: accounts created, and password reset requests, in an hour.
+    signup_rate_per_hour: int = Field(default=20, ge=1)
+    password_reset_rate_per_hour: int = Field(default=20, ge=1)
 
 
 class MailSettings(BaseSettings):
@@ -148,6 +147,8 @@ class SSOSettings(BaseSettings):
     sso_http_timeout_seconds: float = Field(default=5.0, gt=0)
     # Provider metadata (discovery) and signing keys are fetched once per this period.
     sso_metadata_ttl_seconds: int = Field(default=3600, ge=1)
+    # Sign-ins started per client address in a minute: each keeps state in the store.
+    sso_login_rate_per_minute: int = Field(default=20, ge=1)
 
     @field_validator("sso_providers")
     @classmethod

@@ -21,8 +21,8 @@ from sqlalchemy import create_engine, text
 from bench import fill, report
 from bench.extras import ideas_report, workers_report
 from bench.load import LoadResult, Request, run_load
+from bench.login import LOGIN_CONNECTIONS, run_login_bench
 from bench.login import report_lines as login_report
-from bench.login import run_login_bench
 from bench.report import BASELINE, Measurement
 from bench.scenarios import SCENARIOS, BenchContext
 from bench.servers import ROOT, Server, serve
@@ -97,7 +97,14 @@ def run_database(
             # Write the filled pages out now, not in the background during the first scenario.
             os.sync()
             # Production's logging: Larder's JSON line per request at the default level.
-            env = {"DATABASE_URL": url, "ENVIRONMENT": "local", "LOG_FORMAT": "json"}
+            env = {
+                "DATABASE_URL": url,
+                "ENVIRONMENT": "local",
+                "LOG_FORMAT": "json",
+                # The login scenario keeps LOGIN_CONNECTIONS logins to one account in flight
+                # from one address; each counts as an attempt until it succeeds.
+                "LOGIN_MAX_FAILURES": str(4 * LOGIN_CONNECTIONS),
+            }
             with serve("main:app", env=env, ready_path="/api/v1/recipes/?limit=1") as larder:
                 context = BenchContext(larder.base_url, database, shape)
                 middle = (shape.min_id + shape.max_id) // 2

@@ -6,6 +6,7 @@ cache after changing the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from functools import lru_cache
@@ -40,6 +41,9 @@ class AppSettings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     # One log line per request (method, route, status, duration, request id).
     access_log: bool = True
+    # Proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed:
+    # the one setting that decides a client's address for throttles, logs and everything else.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @property
     def json_logs(self) -> bool:
@@ -59,6 +63,19 @@ class AppSettings(BaseSettings):
         else:
             items = list(value)
         return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def parse_proxies(cls, value: Any) -> list[str]:
+        """Comma-separated addresses or networks ("10.0.0.0/8", "::1"); a typo stops start-up."""
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        proxies = [str(item).strip() for item in items if str(item).strip()]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from exc
+        return proxies
 
     @model_validator(mode="after")
     def refuse_weak_secrets_in_production(self) -> AppSettings:
@@ -139,8 +156,6 @@ class ServerSettings(BaseSettings):
     port: int = 8000
     # Worker processes; the conventional name, read by uvicorn and gunicorn alike.
     web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
-    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated, or *).
-    forwarded_allow_ips: str = "127.0.0.1"
     # On SIGTERM, seconds that requests in flight get to finish before they are cut off.
     graceful_shutdown_seconds: int = Field(default=30, ge=0)
 

@@ -24,7 +24,14 @@ def free_port() -> int:
 def serve(app: FastAPI, *, ready_path: str = "/api/v1/openapi.json") -> Iterator[str]:
     """Serve `app` in a background thread; yields its base URL; stops it afterwards."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,  # as `make run` and `make serve`: Larder decides who the client is
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

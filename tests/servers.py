@@ -103,6 +103,7 @@ def run_server(
             "--port",
             "{port}",
             "--no-access-log",
+            "--no-proxy-headers",  # as `make run`: Larder decides who the client is
             *(args or ()),
         ]
     argv = [part.replace("{port}", str(port)) for part in command]

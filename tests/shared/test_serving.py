@@ -1,5 +1,6 @@
 """`make serve` for real: `python -m serve` worker processes on a loopback port; SIGTERM,
-metrics merged across workers, concurrent writers, JSON logs and the generic 500."""
+metrics merged across workers, concurrent writers, JSON logs and the generic 500, and no
+workers that would each keep their own throttle counts in production."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
 from recipes.models import Recipe
-from shared.settings import DEV_SECRET_KEY
+from serve import refuse_unshared_limits
+from shared.settings import DEV_SECRET_KEY, AppSettings, RedisSettings, ServerSettings
 from tests.helpers import LIVE_EMAIL_DOMAIN, live_email
+from tests.redis_support import TEST_REDIS_URL
 from tests.servers import ROOT, Server, free_port, run_server, server_env
 from tests.slow_app import SECRET_IN_ERROR
 from users.models import User
@@ -45,6 +48,15 @@ def serve_env(**overrides: str) -> dict[str, str]:
         **overrides,
     }
     return server_env(**settings)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    return serve_env(
+        ENVIRONMENT="production",
+        SECRET_KEY="x" * 48,
+        FIRST_SUPERUSER_PASSWORD="not a default password at all",
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -213,12 +225,7 @@ def test_fifty_concurrent_recipe_creations_all_succeed(engine: Engine, live_user
 def test_production_logs_are_json_without_secrets_and_errors_are_generic(
     engine: Engine, live_users: None
 ) -> None:
-    env = serve_env(
-        WEB_CONCURRENCY="1",
-        ENVIRONMENT="production",
-        SECRET_KEY="x" * 48,
-        FIRST_SUPERUSER_PASSWORD="not a default password at all",
-    )
+    env = production_env(WEB_CONCURRENCY="1")
     with run_server(command=SLOW_APP, env=env) as server:
         _user_id, auth = sign_up_and_log_in(server)
         token = auth["Authorization"].removeprefix("Bearer ")
@@ -246,3 +253,37 @@ def test_production_logs_are_json_without_secrets_and_errors_are_generic(
     for secret in (PASSWORD, token, "hunter2", "x" * 48):
         assert secret not in log
     assert SECRET_IN_ERROR not in log
+
+
+def test_production_refuses_several_workers_without_redis() -> None:
+    """Each worker would keep its own login and sign-up counts: the limits would not hold."""
+    result = subprocess.run(  # noqa: S603 - a fixed command line
+        SERVE,
+        cwd=ROOT,
+        env=production_env(WEB_CONCURRENCY="2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Refusing to start 2 workers without REDIS_URL in production" in result.stderr
+    assert "Set REDIS_URL, or WEB_CONCURRENCY=1." in result.stderr
+
+
+def test_one_worker_shared_counts_or_a_local_run_may_start() -> None:
+    production = AppSettings(
+        _env_file=None,
+        environment="production",
+        secret_key="x" * 48,
+        first_superuser_password="not a default password at all",
+    )
+    two = ServerSettings(_env_file=None, web_concurrency=2)
+    one = ServerSettings(_env_file=None, web_concurrency=1)
+    redis = RedisSettings(_env_file=None, redis_url=TEST_REDIS_URL)
+    no_redis = RedisSettings(_env_file=None, redis_url=None)
+    refuse_unshared_limits(production, two, redis)
+    refuse_unshared_limits(production, one, no_redis)
+    refuse_unshared_limits(AppSettings(_env_file=None, environment="local"), two, no_redis)
+    with pytest.raises(SystemExit):
+        refuse_unshared_limits(production, two, no_redis)

@@ -8,7 +8,6 @@ reachable Redis the Redis cases are skipped locally and fail in CI.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
@@ -28,21 +27,6 @@ from shared.stores import (
 from tests.redis_support import TEST_REDIS_URL, delete_prefix, require_redis, unique_prefix
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        memory = MemoryStore()
-        yield memory
-        await memory.close()
-        return
-    await require_redis()
-    prefix = unique_prefix()
-    redis_store = RedisStore.from_url(TEST_REDIS_URL, prefix=prefix)
-    yield redis_store
-    await redis_store.close()
-    await delete_prefix(prefix)
 
 
 async def test_get_returns_what_set_stored(store: Store) -> None:
