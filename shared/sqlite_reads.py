@@ -119,9 +119,12 @@ class SqliteReader:
                 log_database_unavailable(exc)
                 raise DatabaseUnavailable from exc
             finally:
-                # A cancelled request leaves its statement running: the connection is free
-                # again only when the statement ends.
-                done.add_done_callback(lambda _: idle.append(connection))
+                if done.done():
+                    idle.append(connection)
+                else:
+                    # A cancelled request leaves its statement running: the connection is
+                    # free again only when the statement ends.
+                    done.add_done_callback(lambda _: idle.append(connection))
 
     def close(self) -> None:
         self._threads.shutdown(wait=True)

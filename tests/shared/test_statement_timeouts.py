@@ -105,3 +105,31 @@ def test_a_postgresql_read_past_the_statement_budget_is_a_timeout(engine: Engine
         return await reader.fetch("SELECT 1", ())  # the connection answers the next one
 
     assert asyncio.run(read()) == [(1,)]
+
+
+def test_costly_sqlite_reads_leave_the_loop_until_they_prove_cheap(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = SqliteReader(_sqlite_path(engine), 5.0)
+    in_threads: list[str] = []
+    run_in_thread = reader._in_thread
+
+    async def counting(sql: str, params: tuple[Any, ...]) -> tuple[list[Any], float]:
+        in_threads.append(sql)
+        return await run_in_thread(sql, params)
+
+    monkeypatch.setattr(reader, "_in_thread", counting)
+    cheap = "SELECT count(*) FROM recipe"
+    costly = SQLITE_SLOW_COUNT.replace("3000000", "300000")  # tens of milliseconds
+
+    async def read() -> None:
+        for _ in range(3):
+            await reader.fetch_costly(cheap, ())
+            await reader.fetch_costly(costly, ())
+
+    try:
+        asyncio.run(read())
+    finally:
+        reader.close()
+    # The cheap one ran in a thread once, then on the loop; the costly one never left the lane.
+    assert in_threads == [cheap, costly, costly, costly]
