@@ -21,7 +21,7 @@ from auth.passwords import hash_password
 from recipes.models import Recipe
 from recipes.schemas import RecipeCreate
 from recipes.service import recipe_service
-from shared.database import get_engine, get_write_engine
+from shared.database import get_engine
 from shared.settings import get_app_settings, get_database_settings
 from users.schemas import UserCreate
 from users.service import user_service
@@ -116,7 +116,7 @@ def main() -> None:
     )
     migrate()
     if not args.no_seed:
-        with Session(get_write_engine(), expire_on_commit=False) as session:
+        with Session(get_engine(), expire_on_commit=False) as session:
             seed(session)
 
 

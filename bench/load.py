@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +41,17 @@ def _loopback_only(url: str) -> None:
         raise ValueError(f"the bench only loads 127.0.0.1, not {host}")
 
 
-def run_load(request: Request, *, seconds: float, connections: int, threads: int) -> LoadResult:
-    _loopback_only(request.url)
+def run_load(
+    request: Request | Sequence[Request], *, seconds: float, connections: int, threads: int
+) -> LoadResult:
+    """Load with `request`, or with several requests to one host taken in turn (each
+    connection of the Python client keeps to one of them)."""
+    requests = [request] if isinstance(request, Request) else list(request)
+    for each in requests:
+        _loopback_only(each.url)
     if shutil.which("wrk"):
-        return _wrk(request, seconds=seconds, connections=connections, threads=threads)
-    return asyncio.run(_python_load(request, seconds=seconds, connections=connections))
+        return _wrk(requests, seconds=seconds, connections=connections, threads=threads)
+    return asyncio.run(_python_load(requests, seconds=seconds, connections=connections))
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -57,15 +64,40 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS_MS[match.group(2)]
 
 
-def _wrk(request: Request, *, seconds: float, connections: int, threads: int) -> LoadResult:
-    with tempfile.TemporaryDirectory(prefix="larder-bench-") as scratch:
-        script = Path(scratch) / "request.lua"
+def _wrk_script(requests: list[Request]) -> str:
+    if len(requests) == 1:
+        (request,) = requests
         lines = [f'wrk.method = "{request.method}"']
         if request.body is not None:
             lines.append(f"wrk.body = {_lua_string(request.body.decode())}")
         for name, value in request.headers:
             lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
-        script.write_text("\n".join(lines) + "\n")
+        return "\n".join(lines) + "\n"
+    # Each wrk thread formats the requests once, then sends them in turn.
+    lines = ["local formatted = {}", "local sent = 0", "init = function(args)"]
+    for request in requests:
+        parts = urllib.parse.urlsplit(request.url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = ", ".join(f"[{_lua_string(n)}] = {_lua_string(v)}" for n, v in request.headers)
+        body = "nil" if request.body is None else _lua_string(request.body.decode())
+        lines.append(
+            f"  table.insert(formatted, wrk.format({_lua_string(request.method)},"
+            f" {_lua_string(target)}, {{{headers}}}, {body}))"
+        )
+    lines += [
+        "end",
+        "request = function()",
+        "  sent = sent + 1",
+        "  return formatted[(sent % #formatted) + 1]",
+        "end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _wrk(requests: list[Request], *, seconds: float, connections: int, threads: int) -> LoadResult:
+    with tempfile.TemporaryDirectory(prefix="larder-bench-") as scratch:
+        script = Path(scratch) / "request.lua"
+        script.write_text(_wrk_script(requests))
         command = [
             "wrk",
             f"-t{threads}",
@@ -74,7 +106,7 @@ def _wrk(request: Request, *, seconds: float, connections: int, threads: int) ->
             "--latency",
             "-s",
             str(script),
-            request.url,
+            requests[0].url,
         ]
         output = subprocess.run(  # noqa: S603 - fixed command, loopback URL checked above
             command, capture_output=True, text=True, check=True, timeout=seconds + 30
@@ -94,7 +126,7 @@ def _lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-async def _python_load(request: Request, *, seconds: float, connections: int) -> LoadResult:
+def _raw(request: Request) -> bytes:
     parts = urllib.parse.urlsplit(request.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     head = [f"{request.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
@@ -102,13 +134,19 @@ async def _python_load(request: Request, *, seconds: float, connections: int) ->
     body = request.body or b""
     if request.body is not None:
         head.append(f"Content-Length: {len(body)}")
-    raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _python_load(requests: list[Request], *, seconds: float, connections: int) -> LoadResult:
+    parts = urllib.parse.urlsplit(requests[0].url)
+    raws = [_raw(request) for request in requests]
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
 
-    async def worker() -> None:
+    async def worker(number: int) -> None:
         nonlocal errors
+        raw = raws[number % len(raws)]
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         try:
             while time.perf_counter() < deadline:
@@ -128,7 +166,7 @@ async def _python_load(request: Request, *, seconds: float, connections: int) ->
             writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    await asyncio.gather(*(worker(number) for number in range(connections)))
     elapsed = time.perf_counter() - started
     latencies.sort()
 

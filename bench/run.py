@@ -26,6 +26,8 @@ from bench.login import report_lines as login_report
 from bench.report import BASELINE, Measurement
 from bench.scenarios import SCENARIOS, BenchContext
 from bench.servers import ROOT, Server, serve
+from bench.writes import WRITERS, run_writes_bench
+from bench.writes import report_lines as writes_report
 from shared.settings import normalise_database_url
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -87,6 +89,7 @@ def run_database(
     measurements: list[Measurement],
     rss: dict[tuple[str, int], float],
     extra_lines: list[str],
+    write_lines: list[str],
 ) -> None:
     url = DATABASE_URLS[database]
     fill.create_database(url)
@@ -124,6 +127,11 @@ def run_database(
                         warmup=WARMUP, connections=CONNECTIONS, threads=THREADS,
                     )  # fmt: skip
                     extra_lines.extend(login_report(f"{database}, {rows:,} rows", figures))
+                    print(f"{database}: {WRITERS} concurrent writers", flush=True)
+                    writes = run_writes_bench(
+                        larder.base_url, seconds=SECONDS, warmup=WARMUP, threads=THREADS
+                    )
+                    write_lines.extend(writes_report(f"{database}, {rows:,} rows", writes))
             base = LoadResult(
                 (before.requests_per_second + after.requests_per_second) / 2,
                 (before.p50_ms + after.p50_ms) / 2,
@@ -165,8 +173,9 @@ def main() -> None:
     measurements: list[Measurement] = []
     rss: dict[tuple[str, int], float] = {}
     login_lines: list[str] = []
+    write_lines: list[str] = []
     for database in databases:
-        run_database(database, measurements, rss, login_lines)
+        run_database(database, measurements, rss, login_lines, write_lines)
     ideas_lines = ideas_report() if os.environ.get("BENCH_IDEAS", "1") != "0" else []
     run_workers = "postgresql" in databases and os.environ.get("BENCH_WORKERS", "1") != "0"
     workers_lines = workers_report() if run_workers else []
@@ -197,6 +206,10 @@ def main() -> None:
             "## Logins (at the largest size)",
             "",
             *login_lines,
+            "",
+            f"## Writes ({WRITERS} concurrent writers creating recipes, at the largest size)",
+            "",
+            *write_lines,
             "",
             "## Ideas from Reddit (fake Reddit on loopback, 200 ms per subreddit)",
             "",

@@ -7,7 +7,6 @@ because search is served by a different index on each (see migration 0004, the l
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -16,9 +15,10 @@ from pydantic_core import to_json
 
 from recipes.models import fold_label
 from shared.crud import MAX_ID
-from shared.errors import DatabaseRefusedValue
+from shared.errors import DatabaseRefusedValue, DatabaseTimedOut
 from shared.pagination import MAX_PAGE_SIZE, next_cursor_for
 from shared.reads import Params, Reader, Row
+from shared.timed_set import TimedSet
 
 # Every statement selects the RecipePublic fields in order, then the version (for the ETag).
 _COLUMNS = "id, label, source, url, submitter_id, created_at, updated_at, version"
@@ -140,33 +140,18 @@ async def list_rows(
     return rows[:limit], len(rows) > limit
 
 
-class IndexFirst:
-    """Keywords that the newest rows recently failed to answer, so their next searches go
-    straight to the index.
-
-    A rare keyword pays for both steps of its plan: the scan of the newest rows (about 70 µs on
-    SQLite at any size) finds too few matches, then the index answers. Remembering that for a
-    while spares the first step; forgetting after `ttl_seconds` lets a keyword that has become
-    common get its cheap first step back. Either way the answer is the same: the index step
-    alone always returns the newest matches. Bounded: when full, it starts afresh.
-    """
-
-    def __init__(self, *, ttl_seconds: float = 60.0, max_keywords: int = 4096) -> None:
-        self.ttl_seconds = ttl_seconds
-        self.max_keywords = max_keywords
-        self._until: dict[tuple[str, str, int], float] = {}
-
-    def remembers(self, key: tuple[str, str, int]) -> bool:
-        until = self._until.get(key)
-        return until is not None and until > time.monotonic()
-
-    def remember(self, key: tuple[str, str, int]) -> None:
-        if len(self._until) >= self.max_keywords:
-            self._until.clear()
-        self._until[key] = time.monotonic() + self.ttl_seconds
+# Keywords that the newest rows recently failed to answer, so their next searches go straight
+# to the index. A rare keyword pays for both steps of its plan: the scan of the newest rows
+# (about 70 µs on SQLite at any size) finds too few matches, then the index answers. Remembering
+# that for a minute spares the first step; forgetting lets a keyword that has become common get
+# its cheap first step back. Either way the answer is the same: the index step alone always
+# returns the newest matches.
+index_first = TimedSet(ttl_seconds=60.0, max_entries=4096)
 
 
-index_first = IndexFirst()
+class SearchTookTooLong(DatabaseTimedOut):
+    def __init__(self) -> None:
+        super().__init__("The search took too long; try a longer or more specific keyword")
 
 
 async def search_rows(reader: Reader, *, keyword: str, max_results: int) -> list[Row]:
@@ -176,7 +161,12 @@ async def search_rows(reader: Reader, *, keyword: str, max_results: int) -> list
         plan = plan[-1:]
     rows: list[Row] = []
     for step, (sql, params) in enumerate(plan):
-        rows = await reader.fetch(sql, params)
+        # A keyword can make either step read much of the table (a pattern that is slow to
+        # match, an index lookup that finds a candidate in every row), so both are costly reads.
+        try:
+            rows = await reader.fetch_costly(sql, params)
+        except DatabaseTimedOut as exc:
+            raise SearchTookTooLong from exc
         if len(rows) >= max_results:
             break
         if step == 0 and len(plan) > 1:

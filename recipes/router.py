@@ -78,7 +78,12 @@ async def _list_page(
     return Response(reads.encode_page(rows, limit=limit, has_more=has_more), media_type=JSON)
 
 
-@router.get("/search/", response_model=RecipeSearchResults, summary="Search recipes by label")
+@router.get(
+    "/search/",
+    response_model=RecipeSearchResults,
+    responses=error_responses(503),
+    summary="Search recipes by label",
+)
 async def search_recipes(
     request: Request,
     keyword: Annotated[

@@ -1,27 +1,27 @@
 """The engine and the per-request session.
 
-SQLite (the embedded default) gets foreign keys, WAL, a busy timeout and write transactions that
-take the write lock when they begin, so concurrent writers queue instead of failing with
+SQLite (the embedded default) gets foreign keys, WAL, a busy timeout, and write transactions
+that queue for the process's write gate and take the write lock when they begin
+(shared/sqlite_connections.py), so concurrent writers take turns instead of failing with
 "database is locked" half-way through. PostgreSQL gets a pool with pre-ping, so connections
 dropped by a database restart are replaced instead of failing a request, and a short connect
-timeout, so an unreachable database fails fast (shared/errors.py turns that into a 503).
+timeout, so an unreachable database fails fast (shared/errors.py turns that into a 503). On
+both, a statement that runs past DB_STATEMENT_TIMEOUT_SECONDS is stopped (also a 503).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import ConnectionPoolEntry
+from fastapi import Depends
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from shared.settings import DatabaseSettings, get_database_settings
-
-# Execution option that makes an SQLite transaction start with BEGIN IMMEDIATE.
-SQLITE_IMMEDIATE = "larder_sqlite_immediate"
+from shared.sqlite_connections import configure_sqlite, sqlite_connect_args
 
 
 def build_engine(settings: DatabaseSettings) -> Engine:
@@ -30,16 +30,17 @@ def build_engine(settings: DatabaseSettings) -> Engine:
         engine = create_engine(
             url,
             hide_parameters=True,
-            connect_args={
-                "check_same_thread": False,
-                "timeout": settings.sqlite_busy_timeout_seconds,
-            },
+            connect_args=sqlite_connect_args(settings.sqlite_busy_timeout_seconds),
             # Bounded like PostgreSQL's pool, so exhaustion is a prompt 503, not a long wait.
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
         )
-        _configure_sqlite(engine, settings)
+        configure_sqlite(
+            engine,
+            busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
+        )
         return engine
     return create_engine(
         url,
@@ -49,28 +50,22 @@ def build_engine(settings: DatabaseSettings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        connect_args={"connect_timeout": settings.db_connect_timeout_seconds},
+        connect_args={
+            "connect_timeout": settings.db_connect_timeout_seconds,
+            "options": postgres_options(url, settings),
+        },
     )
 
 
-def _configure_sqlite(engine: Engine, settings: DatabaseSettings) -> None:
-    busy_ms = int(settings.sqlite_busy_timeout_seconds * 1000)
+def statement_timeout_ms(settings: DatabaseSettings) -> int:
+    return max(1, round(settings.db_statement_timeout_seconds * 1000))
 
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-        cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+def postgres_options(url: str, settings: DatabaseSettings) -> str:
+    """libpq's `options` with the statement timeout added to any the URL gives."""
+    given = make_url(url).query.get("options", "")
+    given = given if isinstance(given, str) else " ".join(given)
+    return f"{given} -c statement_timeout={statement_timeout_ms(settings)}".strip()
 
 
 @lru_cache
@@ -78,24 +73,13 @@ def get_engine() -> Engine:
     return build_engine(get_database_settings())
 
 
-@lru_cache
-def get_write_engine() -> Engine:
-    """The same pool, but on SQLite every transaction begins with BEGIN IMMEDIATE."""
-    return get_engine().execution_options(**{SQLITE_IMMEDIATE: True})
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def get_session(request: Request) -> Iterator[Session]:
+def get_session() -> Iterator[Session]:
     """One session per request, closed when the response is done.
 
-    Requests that may write (POST, PUT, PATCH, DELETE) begin their transactions as writes, so
-    on SQLite they queue for the write lock up front instead of failing half-way when another
-    writer got there between their read and their write.
+    On SQLite its writes queue for the process's write gate when they begin, not when the
+    request does (see shared/sqlite_connections.py).
     """
-    engine = get_engine() if request.method in SAFE_METHODS else get_write_engine()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 
 

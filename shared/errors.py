@@ -7,6 +7,7 @@ Services raise subclasses of `LarderError` (for example `RecipeNotFound`) and ne
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -102,6 +104,25 @@ class DatabaseUnavailable(ServiceUnavailable):
         super().__init__(UNAVAILABLE_DETAIL, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+TIMED_OUT_DETAIL = "The database took too long to answer"
+
+
+class DatabaseTimedOut(ServiceUnavailable):
+    """A statement ran past DB_STATEMENT_TIMEOUT_SECONDS, or waited as long for its turn. A 503
+    rather than a 4xx: the same request may well succeed when the database is less busy."""
+
+    def __init__(self, detail: str = TIMED_OUT_DETAIL) -> None:
+        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """PostgreSQL's statement_timeout, or SQLite's progress handler, stopped a statement."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(cause, QueryCanceled):
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and str(cause) == "interrupted"
+
+
 class DatabaseRefusedValue(InvalidInput):
     def __init__(self) -> None:
         super().__init__("A value is out of range or invalid", loc=("request",))
@@ -138,10 +159,16 @@ def _first_line(exc: BaseException) -> str:
 
 async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached, dropped the connection, or no pooled connection came
-    free in time: a 503 the client may retry, never the SQL or the driver's message."""
-    log_database_unavailable(exc)
+    free in time, or a statement ran past its time: a 503 the client may retry, never the SQL or
+    the driver's message."""
+    if is_statement_timeout(exc):
+        logger.warning("statement timed out")
+        detail = TIMED_OUT_DETAIL
+    else:
+        log_database_unavailable(exc)
+        detail = UNAVAILABLE_DETAIL
     return JSONResponse(
-        {"detail": UNAVAILABLE_DETAIL},
+        {"detail": detail},
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -110,8 +110,15 @@ class DatabaseSettings(BaseSettings):
     db_max_overflow: int = 10
     # Seconds a request waits for a pooled connection before giving up.
     db_pool_timeout: float = 5.0
-    # Seconds an SQLite writer waits for the write lock held by another process.
+    # Seconds an SQLite writer waits for its turn among the process's writers, and as long
+    # again for the write lock held by another process.
     sqlite_busy_timeout_seconds: float = 5.0
+    # Seconds any one statement may run before it is stopped (PostgreSQL's statement_timeout;
+    # on SQLite, a progress handler), and a search waits for a slot at most as long.
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Searches whose index lookup is not yet known to be cheap that run at once per process
+    # (on SQLite in worker threads, on PostgreSQL on this many of the reader's connections).
+    search_concurrency: int = Field(default=2, ge=1)
     # Seconds to wait for a new PostgreSQL connection (libpq counts anything under 2 as 2), so
     # an unreachable database becomes a prompt 503 instead of a hung request.
     db_connect_timeout_seconds: int = Field(default=2, ge=1)

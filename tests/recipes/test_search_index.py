@@ -21,6 +21,7 @@ from recipes import reads
 from recipes.models import Recipe
 from recipes.service import recipe_service
 from shared.reads import Params, PostgresReader, Row, SessionReader, _numbered
+from shared.timed_set import TimedSet
 from tests.factories import make_recipe, make_user
 from tests.helpers import LIVE_EMAIL_DOMAIN
 from users.models import User
@@ -257,11 +258,14 @@ class RecordingReader:
         self.statements.append(sql)
         return await self.inner.fetch(sql, params)
 
+    async def fetch_costly(self, sql: str, params: Params) -> list[Row]:
+        return await self.fetch(sql, params)
+
 
 def test_a_rare_keyword_goes_straight_to_the_index_and_answers_the_same(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reads, "index_first", reads.IndexFirst())
+    monkeypatch.setattr(reads, "index_first", TimedSet())
     user = make_user()
     for n in range(30):
         make_recipe(
@@ -290,7 +294,7 @@ def test_a_rare_keyword_goes_straight_to_the_index_and_answers_the_same(
 def test_a_common_keyword_keeps_its_cheap_first_step(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reads, "index_first", reads.IndexFirst())
+    monkeypatch.setattr(reads, "index_first", TimedSet())
     user = make_user()
     for n in range(12):
         make_recipe(label=f"Chicken pie {n}", submitter_id=user.id)
@@ -307,7 +311,7 @@ def test_a_common_keyword_keeps_its_cheap_first_step(
 
 
 def test_index_first_forgets_after_its_ttl_and_stays_bounded() -> None:
-    memory = reads.IndexFirst(ttl_seconds=0.05, max_keywords=3)
+    memory = TimedSet(ttl_seconds=0.05, max_entries=3)
     memory.remember(("sqlite", "yuzu", 10))
     assert memory.remembers(("sqlite", "yuzu", 10))
     assert not memory.remembers(("sqlite", "yuzu", 20))

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from shared.database import build_engine, get_engine, get_session, get_write_engine
+from shared.database import build_engine, get_engine, get_session
 from shared.settings import DatabaseSettings, clear_settings_caches
 from tests.servers import free_port, run_server, server_env
 from tests.tcp_proxy import TcpProxy
@@ -34,8 +34,7 @@ def assert_unavailable(response: Any, elapsed: float) -> None:
 
 
 def _reset_engines() -> None:
-    for getter in (get_write_engine, get_engine):
-        getter.cache_clear()
+    get_engine.cache_clear()
 
 
 @pytest.fixture
