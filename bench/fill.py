@@ -20,7 +20,7 @@ from bench.labels import generate_labels
 from prestart import migrate
 from recipes.models import Recipe, fold_label
 from shared.settings import normalise_database_url
-from users.models import User
+from users.models import User, new_security_stamp
 
 BATCH = 10_000
 USERS = 100
@@ -104,6 +104,7 @@ def _ensure_users(engine: Engine) -> None:
                     "is_active": True,
                     "is_superuser": False,
                     "created_at": EPOCH,
+                    "security_stamp": new_security_stamp(),
                 }
                 for n in range(USERS)
             ],

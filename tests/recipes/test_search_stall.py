@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from prestart import migrate
 from tests.helpers import LIVE_EMAIL_DOMAIN
 from tests.servers import run_server, server_env
-from users.models import User
+from users.models import User, new_security_stamp
 
 pytestmark = pytest.mark.slow
 
@@ -58,9 +58,9 @@ def fill_sqlite(path: str, user_email: str) -> None:
     try:
         connection.execute("BEGIN")
         connection.execute(
-            "INSERT INTO user (email, first_name, is_active, is_superuser, created_at)"
-            " VALUES (?, 'Bulk', 1, 0, '2026-01-01 00:00:00.000000')",
-            (user_email,),
+            "INSERT INTO user (email, first_name, is_active, is_superuser, created_at,"
+            " security_stamp) VALUES (?, 'Bulk', 1, 0, '2026-01-01 00:00:00.000000', ?)",
+            (user_email, new_security_stamp()),
         )
         (user_id,) = connection.execute("SELECT id FROM user").fetchone()
         (trigger,) = connection.execute(
