@@ -48,7 +48,12 @@ BASE: dict[str, Any] = {
                         }
                     },
                 },
-                "responses": {"201": {"content": {"application/json": {"schema": RECIPE_REF}}}},
+                "responses": {
+                    "201": {
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": RECIPE_REF}},
+                    }
+                },
             },
         }
     },
@@ -350,6 +355,30 @@ def test_an_identical_document_has_no_changes() -> None:
             lambda d: _move(_get(d)["responses"]["200"]["content"], "application/json", "text/csv"),
             "response content type application/json removed",
             id="response-content-type-removed",
+        ),
+        pytest.param(
+            lambda d: _post(d)["responses"]["201"].pop("headers"),
+            "response header Location removed",
+            id="response-header-removed",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["RecipeCreate"].update(additionalProperties=False),
+            "unknown fields are now refused",
+            id="request-unknown-fields-refused",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["RecipeCreate"]["properties"]["ingredients"].update(
+                uniqueItems=True
+            ),
+            "items must now be unique",
+            id="request-items-unique",
+        ),
+        pytest.param(
+            lambda d: _schemas(d)["Recipe"]["properties"]["label"].update(
+                oneOf=[{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            ),
+            "type changed from ['string'] to ['array', 'string']",
+            id="response-one-of-widened",
         ),
     ],
 )
