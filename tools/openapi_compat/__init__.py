@@ -26,10 +26,14 @@ still be what they were promised):
   `multipleOf` changed or dropped; items that may now repeat.
 
 Not breaking: new operations, optional parameters, optional request fields, response fields,
-error statuses and redirects; looser input, stricter output (an enum value a response no longer
+error statuses and redirects; an error status no longer documented; looser input, stricter output (an enum value a response no longer
 uses, a format a response now declares). `$ref`s are followed in their own document;
 `allOf` parts are merged; `anyOf`/`oneOf` alternatives (pydantic's `anyOf: [X, null]`
 among them) are matched by type; a schema that contains itself is compared once.
+
+Not looked at: `discriminator`, `readOnly`/`writeOnly`, `prefixItems`, parameter `style` and
+`explode`, `servers`; a union of two object schemas is compared through its first one; a renamed
+path parameter shows as a removed operation (its URL template changed).
 
     python -m tools.openapi_compat OLD.json NEW.json     # compare two files
     python -m tools.openapi_compat --history openapi.json  # every committed change of a file
