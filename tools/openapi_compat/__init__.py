@@ -26,10 +26,12 @@ still be what they were promised):
   `multipleOf` changed or dropped; items that may now repeat.
 
 Not breaking: new operations, optional parameters, optional request fields, response fields,
-error statuses and redirects; an error status no longer documented; looser input, stricter output (an enum value a response no longer
-uses, a format a response now declares). `$ref`s are followed in their own document;
-`allOf` parts are merged; `anyOf`/`oneOf` alternatives (pydantic's `anyOf: [X, null]`
-among them) are matched by type; a schema that contains itself is compared once.
+error statuses and redirects; an error status no longer documented; looser input, stricter
+output (an enum value a response no longer uses, a format a response now declares).
+
+`$ref`s are followed in their own document; `allOf` parts are merged; `anyOf`/`oneOf`
+alternatives (pydantic's `anyOf: [X, null]` among them) are matched by type; a schema that
+contains itself is compared once.
 
 Not looked at: `discriminator`, `readOnly`/`writeOnly`, `prefixItems`, parameter `style` and
 `explode`, `servers`; a union of two object schemas is compared through its first one; a renamed
