@@ -1,0 +1,5 @@
+import sys
+
+from tools.openapi_compat.cli import main
+
+sys.exit(main())
