@@ -127,3 +127,18 @@ def test_a_contract_reports_the_import_that_breaks_it(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "BROKEN" in result.stdout
     assert reported in result.stdout
+
+
+def test_ruff_refuses_the_second_http_client_library(tmp_path: Path) -> None:
+    module = tmp_path / "client.py"
+    module.write_text("import httpx\nfrom httpx import AsyncClient\n", encoding="utf-8")
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    result = subprocess.run(  # noqa: S603 - the project's own ruff, fixed arguments
+        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(module)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout.count("TID251 `httpx` is banned") == 2

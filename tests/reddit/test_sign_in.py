@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
@@ -73,7 +73,7 @@ def _flipped_signature(token: str) -> str:
 
 
 def _answer(response: Any) -> tuple[int, Any, str | None]:
-    """Status, body and WWW-Authenticate (from an httpx or a TestClient response)."""
+    """Status, body and WWW-Authenticate (from an httpx2 or a TestClient response)."""
     return response.status_code, response.json(), response.headers.get("www-authenticate")
 
 
@@ -230,7 +230,7 @@ def test_a_deleted_user_is_refused(client: TestClient, session: Session) -> None
 @pytest.fixture
 async def live_larder(
     reddit_env: pytest.MonkeyPatch, fake_reddit: FakeReddit, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     from main import create_app
 
     clear_settings_caches()
@@ -240,8 +240,8 @@ async def live_larder(
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+            httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1"
             ) as client,
         ):
             yield client
@@ -254,7 +254,7 @@ async def live_larder(
             session.commit()
 
 
-async def _signed_up(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+async def _signed_up(client: httpx2.AsyncClient) -> tuple[str, dict[str, str]]:
     email = live_email()
     signup = await client.post("/api/v1/auth/signup", json={"email": email, "password": "x" * 12})
     assert signup.status_code == 201, signup.text
@@ -272,7 +272,7 @@ def committed(engine: Engine) -> Iterator[Session]:
 
 @pytest.mark.anyio
 async def test_the_process_reader_serves_a_signed_in_user_and_refuses_a_logout(
-    live_larder: httpx.AsyncClient,
+    live_larder: httpx2.AsyncClient,
 ) -> None:
     _, headers = await _signed_up(live_larder)
     for _ in range(7):  # past psycopg's prepare threshold
@@ -286,7 +286,7 @@ async def test_the_process_reader_serves_a_signed_in_user_and_refuses_a_logout(
 
 @pytest.mark.anyio
 async def test_the_process_reader_refuses_a_user_deactivated_a_moment_ago(
-    live_larder: httpx.AsyncClient, committed: Session
+    live_larder: httpx2.AsyncClient, committed: Session
 ) -> None:
     email, headers = await _signed_up(live_larder)
     assert (await live_larder.get(IDEAS, headers=headers)).status_code == 200
@@ -298,7 +298,7 @@ async def test_the_process_reader_refuses_a_user_deactivated_a_moment_ago(
 
 @pytest.mark.anyio
 async def test_the_process_reader_refuses_an_expired_login_session(
-    live_larder: httpx.AsyncClient, committed: Session
+    live_larder: httpx2.AsyncClient, committed: Session
 ) -> None:
     _, headers = await _signed_up(live_larder)
     session_id = read_access_token(headers["Authorization"].split()[1]).session_id
