@@ -8,8 +8,6 @@ last tests run the check through the process's own reader, as in production.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -18,8 +16,6 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import OctKey
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col
 
@@ -28,43 +24,16 @@ from auth.tokens import create_access_token, create_password_reset_token, read_a
 from reddit.settings import get_reddit_settings
 from shared import reads
 from shared.models import utcnow
-from shared.settings import clear_settings_caches, get_app_settings
+from shared.settings import clear_settings_caches
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import LIVE_EMAIL_DOMAIN, bearer, live_email, login
+from tests.jwt_helpers import claims_of, json_segment, sign, unsigned, with_claims
 from tests.reddit.fake_reddit import FakeReddit
 from users.models import User
 
 IDEAS = "/api/v1/ideas/"
 ME = "/api/v1/auth/me"
 REJECTED = {"detail": "Could not validate credentials"}
-
-
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def _claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
-
-
-def _sign(claims: dict[str, Any], *, alg: str = "HS256", key: str | None = None) -> str:
-    secret = OctKey.import_key((key or get_app_settings().secret_key).encode())
-    return jwt.encode({"alg": alg, "typ": "JWT"}, claims, secret, algorithms=[alg])
-
-
-def _with(token: str, **changes: Any) -> str:
-    """The token's claims changed (a value of None removes the claim), re-signed with our key."""
-    claims = _claims_of(token)
-    for name, value in changes.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return _sign(claims)
 
 
 def _flipped_signature(token: str) -> str:
@@ -92,35 +61,35 @@ BAD_CREDENTIALS: dict[str, Any] = {
     "huge": lambda t: bearer("x" * 5000),
     "bad signature": lambda t: bearer(_flipped_signature(t["access_token"])),
     "another key": lambda t: bearer(
-        _sign(_claims_of(t["access_token"]), key="another-key-" + "x" * 32)
+        sign(claims_of(t["access_token"]), key="another-key-" + "x" * 32)
     ),
-    "alg none": lambda t: bearer(
-        f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims_of(t['access_token']))}."
-    ),
-    "HS512": lambda t: bearer(_sign(_claims_of(t["access_token"]), alg="HS512")),
+    "alg none": lambda t: bearer(unsigned(claims_of(t["access_token"]))),
+    "HS512": lambda t: bearer(sign(claims_of(t["access_token"]), alg="HS512")),
     "tampered scope": lambda t: bearer(
         ".".join(
             [
                 t["access_token"].split(".")[0],
-                _b64({**_claims_of(t["access_token"]), "scope": "admin recipes:write"}),
+                json_segment({**claims_of(t["access_token"]), "scope": "admin recipes:write"}),
                 t["access_token"].split(".")[2],
             ]
         )
     ),
-    "wrong audience": lambda t: bearer(_with(t["access_token"], aud="someone-else")),
-    "wrong issuer": lambda t: bearer(_with(t["access_token"], iss="evil-issuer")),
-    "refresh type": lambda t: bearer(_with(t["access_token"], type="refresh")),
-    "no session id": lambda t: bearer(_with(t["access_token"], sid=None)),
-    "unknown session": lambda t: bearer(_with(t["access_token"], sid="nope")),
-    "no expiry": lambda t: bearer(_with(t["access_token"], exp=None)),
+    "wrong audience": lambda t: bearer(with_claims(t["access_token"], aud="someone-else")),
+    "wrong issuer": lambda t: bearer(with_claims(t["access_token"], iss="evil-issuer")),
+    "refresh type": lambda t: bearer(with_claims(t["access_token"], type="refresh")),
+    "no session id": lambda t: bearer(with_claims(t["access_token"], sid=None)),
+    "unknown session": lambda t: bearer(with_claims(t["access_token"], sid="nope")),
+    "no expiry": lambda t: bearer(with_claims(t["access_token"], exp=None)),
     "expired": lambda t: bearer(
-        _with(t["access_token"], iat=int(time.time()) - 3600, exp=int(time.time()) - 60)
+        with_claims(t["access_token"], iat=int(time.time()) - 3600, exp=int(time.time()) - 60)
     ),
-    "issued in the future": lambda t: bearer(_with(t["access_token"], iat=int(time.time()) + 3600)),
-    "another user's id": lambda t: bearer(_with(t["access_token"], sub="2000000000")),
-    "an id beyond any integer": lambda t: bearer(_with(t["access_token"], sub="9" * 30)),
-    "a non-ASCII digit id": lambda t: bearer(_with(t["access_token"], sub="\u00b2")),
-    "a zero id": lambda t: bearer(_with(t["access_token"], sub="0")),
+    "issued in the future": lambda t: bearer(
+        with_claims(t["access_token"], iat=int(time.time()) + 3600)
+    ),
+    "another user's id": lambda t: bearer(with_claims(t["access_token"], sub="2000000000")),
+    "an id beyond any integer": lambda t: bearer(with_claims(t["access_token"], sub="9" * 30)),
+    "a non-ASCII digit id": lambda t: bearer(with_claims(t["access_token"], sub="\u00b2")),
+    "a zero id": lambda t: bearer(with_claims(t["access_token"], sub="0")),
     "refresh token": lambda t: bearer(t["refresh_token"]),
 }
 
