@@ -25,8 +25,8 @@ from reddit.settings import get_reddit_settings
 from shared import reads
 from shared.models import utcnow
 from shared.settings import clear_settings_caches
-from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.helpers import LIVE_EMAIL_DOMAIN, bearer, live_email, login
+from tests.factories import DEFAULT_PASSWORD, make_login_session, make_user
+from tests.helpers import LIVE_EMAIL_DOMAIN, access_token_of, bearer, live_email, login
 from tests.jwt_helpers import claims_of, json_segment, sign, unsigned, with_claims
 from tests.reddit.fake_reddit import FakeReddit
 from users.models import User
@@ -121,8 +121,8 @@ def test_a_token_for_another_users_session_is_refused(client: TestClient) -> Non
     owner = make_user(email="session-owner@example.com")
     other = make_user(email="session-borrower@example.com")
     assert other.id is not None
-    owner_session = read_access_token(login(client, owner.email)["access_token"]).session_id
-    forged = create_access_token(user_id=other.id, session_id=owner_session, scopes=frozenset())
+    owner_session = make_login_session(user_id=owner.id)
+    forged = create_access_token(user_id=other.id, session_id=owner_session.id, scopes=frozenset())
     assert _answer(client.get(IDEAS, headers=bearer(forged))) == (401, REJECTED, "Bearer")
 
 
@@ -139,26 +139,18 @@ def test_a_revoked_session_is_refused_and_other_sessions_are_not(
     client: TestClient, session: Session
 ) -> None:
     user = make_user(email="two-tabs@example.com")
-    revoked, kept = login(client, user.email), login(client, user.email)
-    session.exec(
-        update(LoginSession)
-        .where(col(LoginSession.id) == read_access_token(revoked["access_token"]).session_id)
-        .values(revoked_at=utcnow(), revoked_reason="test")
-    )
-    session.flush()
-    assert _answer(client.get(IDEAS, headers=bearer(revoked))) == (401, REJECTED, "Bearer")
-    assert client.get(IDEAS, headers=bearer(kept)).status_code == 502
+    revoked = make_login_session(user_id=user.id, revoked_at=utcnow(), revoked_reason="test")
+    kept = make_login_session(user_id=user.id)
+    refused = client.get(IDEAS, headers=bearer(access_token_of(revoked)))
+    assert _answer(refused) == (401, REJECTED, "Bearer")
+    assert client.get(IDEAS, headers=bearer(access_token_of(kept))).status_code == 502
 
 
 def test_an_expired_login_session_is_refused(client: TestClient, session: Session) -> None:
-    make_user(email="long-ago@example.com")
-    tokens = login(client, "long-ago@example.com")
-    login_session = session.get(LoginSession, read_access_token(tokens["access_token"]).session_id)
-    assert login_session is not None
-    login_session.expires_at = utcnow() - timedelta(seconds=1)
-    session.add(login_session)
-    session.flush()
-    assert _answer(client.get(IDEAS, headers=bearer(tokens))) == (401, REJECTED, "Bearer")
+    user = make_user(email="long-ago@example.com")
+    expired = make_login_session(user_id=user.id, expires_at=utcnow() - timedelta(seconds=1))
+    refused = client.get(IDEAS, headers=bearer(access_token_of(expired)))
+    assert _answer(refused) == (401, REJECTED, "Bearer")
 
 
 def test_a_password_change_refuses_the_other_sessions(client: TestClient) -> None:
