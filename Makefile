@@ -43,11 +43,12 @@ seed: sync
 test: sync
 	$(RUN) pytest $(if $(FEATURE),-m $(FEATURE)) $(PYTEST_ARGS)
 
-## lint: ruff (lint and format) and mypy --strict
+## lint: ruff (lint and format), mypy --strict and the import contracts (lint-imports)
 lint: sync
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) lint-imports
 
 format: sync
 	$(RUN) ruff check --fix .

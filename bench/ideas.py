@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDEAS_PATH = "/api/v1/ideas/"
@@ -124,9 +124,9 @@ def _server(kind: str, env: dict[str, str]) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(url + "/bench-probe", timeout=1)  # any answer (404) means serving
+                httpx2.get(url + "/bench-probe", timeout=1)  # any answer (404) means serving
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the {kind} server did not start") from None
                 time.sleep(0.1)
@@ -154,11 +154,11 @@ def _migrate(env: dict[str, str]) -> None:
 def _sign_in(larder_url: str, email: str) -> str:
     """Signs a new user up and in through the API; returns their bearer access token."""
     api = f"{larder_url}/api/v1/auth"
-    signup = httpx.post(
+    signup = httpx2.post(
         f"{api}/signup", json={"email": email, "password": BENCH_PASSWORD}, timeout=10
     )
     signup.raise_for_status()
-    login = httpx.post(
+    login = httpx2.post(
         f"{api}/login", data={"username": email, "password": BENCH_PASSWORD}, timeout=30
     )
     login.raise_for_status()
@@ -215,8 +215,8 @@ async def _python_load(
 ) -> float:
     done = 0
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
+    limits = httpx2.Limits(max_connections=connections)
+    async with httpx2.AsyncClient(limits=limits, timeout=10, headers=headers) as client:
 
         async def worker() -> None:
             nonlocal done
@@ -276,15 +276,15 @@ def run_ideas_bench(
             with _server("larder", env) as larder_url:
                 # The route must refuse a request without the token: the load below then
                 # measures the real sign-in check, not a route that skips it.
-                anonymous = httpx.get(f"{larder_url}{IDEAS_PATH}", timeout=10)
+                anonymous = httpx2.get(f"{larder_url}{IDEAS_PATH}", timeout=10)
                 if anonymous.status_code != 401:
                     raise RuntimeError(f"expected 401 without a token, got {anonymous}")
                 headers = {"Authorization": f"Bearer {_sign_in(larder_url, email)}"}
                 cold = []
-                # One client for every sample, made before the clock starts: making an httpx
+                # One client for every sample, made before the clock starts: making an httpx2
                 # client (its TLS context) takes tens of milliseconds on these machines, which
                 # is the bench's cost, not Larder's.
-                with httpx.Client(headers=headers, timeout=10) as client:
+                with httpx2.Client(headers=headers, timeout=10) as client:
                     # Each limit is its own cache key, so each of these requests starts cold.
                     for limit in range(1, cold_samples + 1):
                         started = time.perf_counter()
@@ -294,7 +294,7 @@ def run_ideas_bench(
                         if response.json()["errors"]:
                             raise RuntimeError(f"upstream errors: {response.json()['errors']}")
                 warm_url = f"{larder_url}{IDEAS_PATH}?limit=5"
-                httpx.get(warm_url, headers=headers, timeout=10).raise_for_status()
+                httpx2.get(warm_url, headers=headers, timeout=10).raise_for_status()
                 upstream_calls = len(fake.requests)
                 warm_rps, tool = _requests_per_second(
                     warm_url, headers=headers, warmup=warmup, duration=duration

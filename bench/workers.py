@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import httpx2
 from sqlalchemy import create_engine, text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,9 +99,9 @@ def serving(server: str, workers: int, url: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                if httpx2.get(f"{base}/health/live", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.2)
         else:
             raise RuntimeError("server did not start")
@@ -128,7 +128,7 @@ def requests_per_second(url: str, seconds: float) -> float:
         assert match is not None, out  # noqa: S101
         return float(match.group(1))
     done, end = 0, time.monotonic() + seconds  # bounded fallback, one connection
-    with httpx.Client() as client:
+    with httpx2.Client() as client:
         while time.monotonic() < end:
             client.get(url).raise_for_status()
             done += 1

@@ -1,6 +1,6 @@
 """The one HTTP client Larder uses to read Reddit, and the parsing of Reddit's listings.
 
-One `httpx.AsyncClient` is opened at start-up and shared by every request, so connections (and
+One `httpx2.AsyncClient` is opened at start-up and shared by every request, so connections (and
 their TLS sessions) are reused. Whatever goes wrong with one subreddit's answer (status, redirect,
 size, timeout, shape) becomes a `RedditError` with a short reason the API can show; it never
 escapes as a 500.
@@ -13,7 +13,7 @@ import logging
 from types import TracebackType
 from typing import Any, Literal
 
-import httpx
+import httpx2
 from pydantic import BaseModel, ValidationError
 
 from reddit.schemas import RedditPost, TimeFilter
@@ -94,18 +94,18 @@ def parse_listing(body: bytes, *, limit: int) -> list[RedditPost]:
 
 
 class RedditClient:
-    def __init__(self, http: httpx.AsyncClient, *, max_response_bytes: int) -> None:
+    def __init__(self, http: httpx2.AsyncClient, *, max_response_bytes: int) -> None:
         self._http = http
         self.max_response_bytes = max_response_bytes
 
     @classmethod
     def from_settings(
-        cls, settings: RedditSettings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, settings: RedditSettings, *, transport: httpx2.AsyncBaseTransport | None = None
     ) -> RedditClient:
-        http = httpx.AsyncClient(
+        http = httpx2.AsyncClient(
             base_url=settings.reddit_base_url,
-            timeout=httpx.Timeout(settings.reddit_timeout_seconds),
-            limits=httpx.Limits(
+            timeout=httpx2.Timeout(settings.reddit_timeout_seconds),
+            limits=httpx2.Limits(
                 max_connections=settings.reddit_max_connections,
                 max_keepalive_connections=settings.reddit_max_connections,
             ),
@@ -135,9 +135,9 @@ class RedditClient:
         params = {"t": t, "limit": str(limit), "raw_json": "1"}
         try:
             body = await self._get(f"/r/{subreddit}/top.json", params)
-        except httpx.TimeoutException as exc:
+        except httpx2.TimeoutException as exc:
             raise RedditError("timeout") from exc
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             logger.warning("fetching r/%s failed: %r", subreddit, exc)
             raise RedditError("connection failed") from exc
         return parse_listing(body, limit=limit)
@@ -147,7 +147,7 @@ class RedditClient:
             if response.is_redirect:
                 # Reddit redirects unknown, private and banned subreddits; none of it is a listing.
                 raise RedditError(f"upstream redirect {response.status_code}")
-            if response.status_code != httpx.codes.OK:
+            if response.status_code != httpx2.codes.OK:
                 raise RedditError(f"upstream status {response.status_code}")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_response_bytes:

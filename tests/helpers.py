@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from auth.models import LoginSession
+from auth.tokens import create_access_token
 from tests.factories import DEFAULT_PASSWORD
 
 LIVE_EMAIL_DOMAIN = "@live-tests.example.com"
@@ -33,6 +35,15 @@ def login(
     assert response.status_code == 200, response.text
     tokens: dict[str, Any] = response.json()
     return tokens
+
+
+def access_token_of(login_session: LoginSession) -> str:
+    """An access token of an existing login session (made, say, by make_login_session)."""
+    return create_access_token(
+        user_id=login_session.user_id,
+        session_id=login_session.id,
+        scopes=frozenset(login_session.scope.split()),
+    )
 
 
 def bearer(tokens: dict[str, Any] | str) -> dict[str, str]:

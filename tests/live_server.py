@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+import httpx2
 import uvicorn
 from fastapi import FastAPI
 
@@ -39,9 +39,9 @@ def serve(app: FastAPI, *, ready_path: str = "/api/v1/openapi.json") -> Iterator
     deadline = time.monotonic() + 15
     while True:
         try:
-            if httpx.get(base_url + ready_path, timeout=1).status_code == 200:
+            if httpx2.get(base_url + ready_path, timeout=1).status_code == 200:
                 break
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         if time.monotonic() > deadline:
             server.should_exit = True

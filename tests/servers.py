@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 30.0
@@ -45,8 +45,8 @@ class Server:
     log_path: Path
     _log_file: object = field(repr=False)
 
-    def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+    def client(self, **kwargs: object) -> httpx2.Client:
+        return httpx2.Client(base_url=self.base_url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -69,9 +69,9 @@ def wait_until_live(base_url: str, process: subprocess.Popen[bytes], log_path: P
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base_url}/health/live", timeout=1.0).status_code == 200:
+            if httpx2.get(f"{base_url}/health/live", timeout=1.0).status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.1)
     process.kill()

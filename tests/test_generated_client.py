@@ -10,6 +10,7 @@ import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -77,9 +78,20 @@ def _models() -> Any:
     return importlib.import_module(f"{PACKAGE}.models")
 
 
-def test_the_generated_client_drives_larder(client_package: ModuleType, base_url: str) -> None:
+@pytest.fixture
+def open_clients() -> Iterator[ExitStack]:
+    """Closes the generated clients (and their connections) however the test ends."""
+    with ExitStack() as stack:
+        yield stack
+
+
+def test_the_generated_client_drives_larder(
+    client_package: ModuleType, base_url: str, open_clients: ExitStack
+) -> None:
     models = _models()
-    anonymous = client_package.Client(base_url=base_url, raise_on_unexpected_status=True)
+    anonymous = open_clients.enter_context(
+        client_package.Client(base_url=base_url, raise_on_unexpected_status=True)
+    )
     email, password = live_email(), "generated clients rock"
 
     signup = _api("auth.auth_signup").sync_detailed(
@@ -99,8 +111,10 @@ def test_the_generated_client_drives_larder(client_package: ModuleType, base_url
     assert isinstance(refreshed, models.TokenResponse)
     assert refreshed.refresh_token != tokens.refresh_token
 
-    authed = client_package.AuthenticatedClient(
-        base_url=base_url, token=refreshed.access_token, raise_on_unexpected_status=True
+    authed = open_clients.enter_context(
+        client_package.AuthenticatedClient(
+            base_url=base_url, token=refreshed.access_token, raise_on_unexpected_status=True
+        )
     )
     me = _api("auth.auth_me").sync(client=authed)
     assert me.email == email

@@ -13,7 +13,6 @@ wrong audience or issuer reaches Larder's callback.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import warnings
@@ -30,18 +29,14 @@ import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.jwt_helpers import segment_json
+
 with warnings.catch_warnings():
     # The provider still imports authlib's deprecated JOSE module; not Larder's concern.
     warnings.simplefilter("ignore", DeprecationWarning)
     import oidc_provider_mock
 
 WELL_KNOWN = "/.well-known/openid-configuration"
-
-
-def _b64_json(segment: str) -> dict[str, Any]:
-    padded = segment + "=" * (-len(segment) % 4)
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
-    return decoded
 
 
 def _provider_signing_key(app: flask.Flask) -> RSAKey:
@@ -92,9 +87,9 @@ class IdTokenRewriter:
     def _resign(self, id_token: str) -> str:
         header_segment, claims_segment, _signature = id_token.split(".")
         header = {"alg": "RS256"}
-        if "kid" in (original := _b64_json(header_segment)):
+        if "kid" in (original := segment_json(header_segment)):
             header["kid"] = original["kid"]
-        claims = {**_b64_json(claims_segment), **(self.claim_changes or {})}
+        claims = {**segment_json(claims_segment), **(self.claim_changes or {})}
         return jwt.encode(header, claims, self.other_key or self.provider_key)
 
 

@@ -10,7 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
@@ -69,9 +69,9 @@ def server(
             asyncio.run(delete_prefix(prefix))
 
 
-async def burst_of_logins(base_url: str, email: str, password: str) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
+async def burst_of_logins(base_url: str, email: str, password: str) -> list[httpx2.Response]:
+    limits = httpx2.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    async with httpx2.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
         return list(
             await asyncio.gather(
                 *(
@@ -86,7 +86,7 @@ def test_a_burst_of_wrong_logins_gets_only_the_limits_password_checks(
     server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     email = live_email()
-    signed_up = httpx.post(
+    signed_up = httpx2.post(
         f"{server}/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
     )
     assert signed_up.status_code == 201, signed_up.text
@@ -102,7 +102,7 @@ def test_a_burst_of_wrong_logins_gets_only_the_limits_password_checks(
             assert 1 <= int(response.headers["retry-after"]) <= 900
             assert response.json() == {"detail": "Too many attempts; try again later"}
     # Locked out, even with the right password, and that attempt checks nothing either.
-    right = httpx.post(
+    right = httpx2.post(
         f"{server}/api/v1/auth/login", data={"username": email, "password": PASSWORD}
     )
     assert right.status_code == 429

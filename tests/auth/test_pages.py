@@ -6,11 +6,8 @@ opened by an API client's token.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from datetime import timedelta
-from typing import Any
 from unittest import mock
 
 import httpx2
@@ -33,6 +30,7 @@ from shared.pages import CONTENT_SECURITY_POLICY
 from shared.settings import clear_settings_caches
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import bearer, form_token, login, page_login
+from tests.jwt_helpers import claims_of
 
 
 def _cookie_header(response_headers: httpx2.Headers, name: str) -> str:
@@ -40,14 +38,6 @@ def _cookie_header(response_headers: httpx2.Headers, name: str) -> str:
         if header.startswith(f"{name}="):
             return header
     raise AssertionError(f"no Set-Cookie for {name}")
-
-
-def _claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
 
 
 def _sessions_of(session: Session, user_id: int | None) -> list[LoginSession]:
@@ -93,7 +83,7 @@ def test_form_login_starts_a_cookie_session_and_redirects_home(
     # ...held by a page token, which lives as long as the session.
     page_token = client.cookies[SESSION_COOKIE]
     assert read_page_token(page_token).session_id == login_session.id
-    claims = _claims_of(page_token)
+    claims = claims_of(page_token)
     assert claims["type"] == "page"
     assert claims["exp"] - claims["iat"] == 14 * 24 * 60 * 60
     assert "max-age=1209600" in cookie

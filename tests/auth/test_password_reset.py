@@ -10,16 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import OctKey
 from sqlmodel import Session
 
 from auth import tokens as auth_tokens
 from auth.settings import get_auth_settings
-from shared.settings import get_app_settings
 from tests.auth.mail_server import Inbox, point_mail_at, run_mail_server
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.helpers import bearer, login
+from tests.jwt_helpers import sign
 
 REQUEST = "/api/v1/auth/password-reset/request"
 CONFIRM = "/api/v1/auth/password-reset/confirm"
@@ -121,8 +119,7 @@ def _token_from_public_information(user_id: int, binding: str) -> str:
         "type": "password_reset",
         "pwd": binding,
     }
-    key = OctKey.import_key(get_app_settings().secret_key.encode())
-    return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key, algorithms=["HS256"])
+    return sign(claims)
 
 
 def test_a_reset_token_for_an_account_without_a_password_cannot_be_forged(

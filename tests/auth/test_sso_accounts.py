@@ -15,14 +15,12 @@ from auth.models import SSOIdentity
 from tests.auth.oidc_provider import RunningProvider
 from tests.auth.sso_helpers import (
     SSO,
-    callback_url,
     counts,
     new_subject,
     sign_in,
 )
-from tests.factories import make_user
+from tests.factories import make_sso_identity, make_user
 from tests.helpers import bearer, login
-from users.models import User
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oidc.core.grants"),
@@ -106,18 +104,16 @@ def test_no_email_at_all_is_400(
 def test_a_linked_identity_signs_in_after_the_email_changed_at_the_provider(
     client: TestClient, session: Session, provider: RunningProvider
 ) -> None:
-    subject = new_subject()
-    first = sign_in(client, provider, subject, email="before@example.com", email_verified=True)
-    assert first.status_code == 200, first.text
-    user_id = client.get("/api/v1/auth/me", headers=bearer(first.json())).json()["id"]
+    linked = make_user(email="before@example.com")
+    subject = make_sso_identity(user_id=linked.id, email_at_link="before@example.com").subject
     # The new address even belongs to another account: the link, not the email, decides.
     make_user(email="after@example.com")
 
-    second = sign_in(client, provider, subject, email="after@example.com", email_verified=True)
+    response = sign_in(client, provider, subject, email="after@example.com", email_verified=True)
 
-    assert second.status_code == 200, second.text
-    me = client.get("/api/v1/auth/me", headers=bearer(second.json())).json()
-    assert me["id"] == user_id
+    assert response.status_code == 200, response.text
+    me = client.get("/api/v1/auth/me", headers=bearer(response.json())).json()
+    assert me["id"] == linked.id
     assert me["email"] == "before@example.com"
     links = session.exec(select(SSOIdentity).where(col(SSOIdentity.subject) == subject)).all()
     assert len(links) == 1
@@ -126,16 +122,11 @@ def test_a_linked_identity_signs_in_after_the_email_changed_at_the_provider(
 def test_a_deactivated_linked_user_cannot_sign_in(
     client: TestClient, session: Session, provider: RunningProvider
 ) -> None:
-    subject = new_subject()
-    first = sign_in(client, provider, subject, email="retired@example.com", email_verified=True)
-    assert first.status_code == 200, first.text
-    user = session.exec(select(User).where(col(User.email) == "retired@example.com")).one()
-    user.is_active = False
-    session.add(user)
-    session.flush()
+    retired = make_user(email="retired@example.com", is_active=False)
+    subject = make_sso_identity(user_id=retired.id).subject
     before = counts(session)
 
-    response = client.get(callback_url(client, provider, subject))
+    response = sign_in(client, provider, subject, email="retired@example.com", email_verified=True)
 
     assert response.status_code == 400
     assert response.json() == {"detail": "This account is deactivated"}

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import OctKey
 from sqlmodel import Session
 
 from auth import tokens as auth_tokens
@@ -21,28 +17,12 @@ from auth.tokens import (
     read_access_token,
     read_page_token,
 )
-from shared.settings import clear_settings_caches, get_app_settings
+from shared.settings import clear_settings_caches
 from tests.factories import make_user
 from tests.helpers import bearer, login
+from tests.jwt_helpers import claims_of, json_segment, sign, unsigned
 
 ME = "/api/v1/auth/me"
-
-
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def _claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
-
-
-def _sign(claims: dict[str, Any], *, alg: str = "HS256", key: str | None = None) -> str:
-    secret = OctKey.import_key((key or get_app_settings().secret_key).encode())
-    return jwt.encode({"alg": alg, "typ": "JWT"}, claims, secret, algorithms=[alg])
 
 
 @pytest.fixture
@@ -62,7 +42,7 @@ def test_a_valid_token_works(client: TestClient, tokens: dict[str, Any]) -> None
 
 
 def test_the_token_carries_every_required_claim(tokens: dict[str, Any]) -> None:
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     assert {"sub", "exp", "iat", "jti", "aud", "iss", "scope", "type", "sid"} <= set(claims)
     assert claims["type"] == "access"
     assert claims["exp"] - claims["iat"] == 15 * 60
@@ -88,38 +68,37 @@ def test_a_malformed_token_is_401(client: TestClient) -> None:
 
 def test_a_tampered_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
     header, payload, signature = tokens["access_token"].split(".")
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     claims["scope"] = "admin recipes:write"
-    _assert_401(client.get(ME, headers=bearer(f"{header}.{_b64(claims)}.{signature}")))
+    _assert_401(client.get(ME, headers=bearer(f"{header}.{json_segment(claims)}.{signature}")))
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
     _assert_401(client.get(ME, headers=bearer(f"{header}.{payload}.{flipped}")))
 
 
 def test_alg_none_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
-    claims = _claims_of(tokens["access_token"])
-    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
-    _assert_401(client.get(ME, headers=bearer(unsigned)))
+    token = unsigned(claims_of(tokens["access_token"]))
+    _assert_401(client.get(ME, headers=bearer(token)))
 
 
 def test_another_algorithm_is_401_even_with_the_right_key(
     client: TestClient, tokens: dict[str, Any]
 ) -> None:
-    claims = _claims_of(tokens["access_token"])
-    _assert_401(client.get(ME, headers=bearer(_sign(claims, alg="HS512"))))
-    _assert_401(client.get(ME, headers=bearer(_sign(claims, alg="HS384"))))
+    claims = claims_of(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(sign(claims, alg="HS512"))))
+    _assert_401(client.get(ME, headers=bearer(sign(claims, alg="HS384"))))
 
 
 def test_another_key_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
-    claims = _claims_of(tokens["access_token"])
-    _assert_401(client.get(ME, headers=bearer(_sign(claims, key="another-key-" + "x" * 32))))
+    claims = claims_of(tokens["access_token"])
+    _assert_401(client.get(ME, headers=bearer(sign(claims, key="another-key-" + "x" * 32))))
 
 
 def test_the_re_signed_original_claims_still_work(
     client: TestClient, tokens: dict[str, Any]
 ) -> None:
     """Guards the tests above: the forging helper makes tokens Larder accepts when all is right."""
-    claims = _claims_of(tokens["access_token"])
-    assert client.get(ME, headers=bearer(_sign(claims))).status_code == 200
+    claims = claims_of(tokens["access_token"])
+    assert client.get(ME, headers=bearer(sign(claims))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -129,34 +108,34 @@ def test_the_re_signed_original_claims_still_work(
 def test_wrong_claims_are_401(
     client: TestClient, tokens: dict[str, Any], claim: str, value: str
 ) -> None:
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     claims[claim] = value
-    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+    _assert_401(client.get(ME, headers=bearer(sign(claims))))
 
 
 @pytest.mark.parametrize(
     "claim", ["sub", "exp", "iat", "jti", "aud", "iss", "type", "sid", "scope"]
 )
 def test_missing_claims_are_401(client: TestClient, tokens: dict[str, Any], claim: str) -> None:
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     del claims[claim]
-    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+    _assert_401(client.get(ME, headers=bearer(sign(claims))))
 
 
 @pytest.mark.parametrize("subject", ["0", "-1", "9" * 30, "\u00b2", "1.5", ""])
 def test_a_subject_that_is_no_user_id_is_401(
     client: TestClient, tokens: dict[str, Any], subject: str
 ) -> None:
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     claims["sub"] = subject
-    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+    _assert_401(client.get(ME, headers=bearer(sign(claims))))
 
 
 def test_an_expired_token_is_401(client: TestClient, tokens: dict[str, Any]) -> None:
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     claims["iat"] = int(time.time()) - 3600
     claims["exp"] = int(time.time()) - 60
-    _assert_401(client.get(ME, headers=bearer(_sign(claims))))
+    _assert_401(client.get(ME, headers=bearer(sign(claims))))
 
 
 def test_a_refresh_token_is_not_an_access_token(client: TestClient, tokens: dict[str, Any]) -> None:
@@ -188,7 +167,7 @@ def test_tokens_of_deactivated_or_deleted_users_are_401(
 
 def test_read_access_token_exposes_the_session(tokens: dict[str, Any]) -> None:
     claims = read_access_token(tokens["access_token"])
-    assert claims.session_id == _claims_of(tokens["access_token"])["sid"]
+    assert claims.session_id == claims_of(tokens["access_token"])["sid"]
     assert claims.scopes == {"recipes:write"}
 
 
@@ -199,7 +178,7 @@ def test_a_token_checked_before_is_refused_once_it_expires(
     client: TestClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get(ME, headers=bearer(tokens)).status_code == 200
-    expires_at = _claims_of(tokens["access_token"])["exp"]
+    expires_at = claims_of(tokens["access_token"])["exp"]
     monkeypatch.setattr(time, "time", lambda: float(expires_at))
     _assert_401(client.get(ME, headers=bearer(tokens)))
     with pytest.raises(InvalidToken, match="expired"):
@@ -210,7 +189,7 @@ def test_a_token_checked_before_is_refused_while_the_clock_says_it_is_not_yet_is
     client: TestClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get(ME, headers=bearer(tokens)).status_code == 200
-    issued_at = _claims_of(tokens["access_token"])["iat"]
+    issued_at = claims_of(tokens["access_token"])["iat"]
     monkeypatch.setattr(time, "time", lambda: float(issued_at - 600))
     with pytest.raises(InvalidToken, match="not yet valid"):
         read_access_token(tokens["access_token"])
@@ -220,8 +199,8 @@ def test_a_token_checked_before_is_refused_while_the_clock_says_it_is_not_yet_is
 def test_a_token_issued_in_the_future_is_refused(
     client: TestClient, tokens: dict[str, Any]
 ) -> None:
-    claims = _claims_of(tokens["access_token"])
-    early = _sign({**claims, "iat": int(time.time()) + 600})
+    claims = claims_of(tokens["access_token"])
+    early = sign({**claims, "iat": int(time.time()) + 600})
     with pytest.raises(InvalidToken):
         read_access_token(early)
     _assert_401(client.get(ME, headers=bearer(early)))
@@ -235,7 +214,7 @@ def test_access_and_page_tokens_are_not_interchangeable(tokens: dict[str, Any]) 
         scopes=claims.scopes,
         lifetime_seconds=600,
     )
-    assert _claims_of(page_token)["type"] == "page"
+    assert claims_of(page_token)["type"] == "page"
     # Each is refused as the other, even once the other reading has remembered it.
     assert read_page_token(page_token).session_id == claims.session_id
     with pytest.raises(InvalidToken):
@@ -260,7 +239,7 @@ def test_remembered_tokens_are_bounded(
 ) -> None:
     monkeypatch.setattr(auth_tokens, "_VERIFIED_CAPACITY", 3)
     auth_tokens._verified.clear()
-    claims = _claims_of(tokens["access_token"])
+    claims = claims_of(tokens["access_token"])
     for n in range(10):
-        read_access_token(_sign({**claims, "jti": f"token-{n}"}))
+        read_access_token(sign({**claims, "jti": f"token-{n}"}))
         assert len(auth_tokens._verified) <= 3

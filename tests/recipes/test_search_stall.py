@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import Engine, delete, text
 from sqlmodel import Session, col
@@ -134,7 +134,7 @@ class Timed:
     seconds: float
 
 
-async def timed_get(http: httpx.AsyncClient, path: str) -> Timed:
+async def timed_get(http: httpx2.AsyncClient, path: str) -> Timed:
     started = time.monotonic()
     response = await http.get(path)
     return Timed(response.status_code, time.monotonic() - started)
@@ -145,8 +145,8 @@ async def search_and_probe(base_url: str) -> tuple[list[Timed], list[Timed]]:
     asks for /health/live and one recipe every 50 ms. Returns (searches, probes)."""
     searches: list[Timed] = []
     probes: list[Timed] = []
-    limits = httpx.Limits(max_connections=SEARCHERS + 4)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
+    limits = httpx2.Limits(max_connections=SEARCHERS + 4)
+    async with httpx2.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
         deadline = time.monotonic() + LOAD_SECONDS
 
         async def searcher(number: int) -> None:

@@ -2,7 +2,7 @@
 
 `larder` starts Larder the way production does (settings from the environment, the lifespan
 opening the store and the Reddit client) with REDDIT_BASE_URL at the fake, and talks to it over
-ASGI with an httpx.AsyncClient, so many requests can be in flight at once. Its requests carry
+ASGI with an httpx2.AsyncClient, so many requests can be in flight at once. Its requests carry
 a real access token of `cook`, checked as in production (inside the test's transaction).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
@@ -68,7 +68,7 @@ def cook_token(session: Session, cook: User) -> str:
     return auth_service.start_session(session, user=cook, scopes=frozenset()).access_token
 
 
-LarderFactory = Callable[[], AbstractAsyncContextManager[httpx.AsyncClient]]
+LarderFactory = Callable[[], AbstractAsyncContextManager[httpx2.AsyncClient]]
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def larder(reddit_env: pytest.MonkeyPatch, session: Session, cook_token: str) ->
         yield session
 
     @asynccontextmanager
-    async def start() -> AsyncIterator[httpx.AsyncClient]:
+    async def start() -> AsyncIterator[httpx2.AsyncClient]:
         from main import create_app
 
         clear_settings_caches()
@@ -88,8 +88,8 @@ def larder(reddit_env: pytest.MonkeyPatch, session: Session, cook_token: str) ->
         app.dependency_overrides[get_session] = session_override
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
+            httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app),
                 base_url="http://127.0.0.1",
                 headers={"Authorization": f"Bearer {cook_token}"},
             ) as client,

@@ -1,4 +1,4 @@
-"""The Reddit client on httpx.MockTransport: requests, parsing, and every way upstream fails."""
+"""The Reddit client on httpx2.MockTransport: requests, parsing, and every way upstream fails."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gzip
 import json
 from collections.abc import AsyncIterator, Callable
 
-import httpx
+import httpx2
 import pytest
 
 from reddit.client import RedditClient, RedditError, parse_listing
@@ -15,7 +15,7 @@ from tests.reddit.listings import listing, listing_bytes, post, posts_for
 
 pytestmark = pytest.mark.anyio
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx2.Request], httpx2.Response]
 
 
 def make_client(handler: Handler, **settings: object) -> RedditClient:
@@ -24,7 +24,7 @@ def make_client(handler: Handler, **settings: object) -> RedditClient:
         reddit_base_url="http://reddit.test",
         **settings,  # type: ignore[arg-type]
     )
-    return RedditClient.from_settings(reddit_settings, transport=httpx.MockTransport(handler))
+    return RedditClient.from_settings(reddit_settings, transport=httpx2.MockTransport(handler))
 
 
 async def fetch(handler: Handler, **settings: object) -> list[object]:
@@ -39,11 +39,11 @@ async def reason_for(handler: Handler, **settings: object) -> str:
 
 
 async def test_it_asks_for_the_top_listing_with_its_user_agent() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx.Response(200, content=posts_for("recipes", 2))
+        return httpx2.Response(200, content=posts_for("recipes", 2))
 
     async with make_client(handler) as client:
         await client.top_posts("TopSecretRecipes", t="month", limit=7)
@@ -62,7 +62,7 @@ async def test_a_listing_becomes_typed_posts() -> None:
         post("Chicken Vesuvio", 4242, slug="abc123"),
         post("Sourdough & rye", 17, slug="def456"),
     )
-    async with make_client(lambda _: httpx.Response(200, content=body)) as client:
+    async with make_client(lambda _: httpx2.Response(200, content=body)) as client:
         posts = await client.top_posts("recipes", t="week", limit=5)
     assert [p.model_dump() for p in posts] == [
         {
@@ -124,23 +124,23 @@ def test_an_empty_listing_is_no_posts() -> None:
     ],
 )
 async def test_malformed_or_unexpected_bodies_are_invalid_responses(body: bytes) -> None:
-    assert await reason_for(lambda _: httpx.Response(200, content=body)) == "invalid response"
+    assert await reason_for(lambda _: httpx2.Response(200, content=body)) == "invalid response"
 
 
 @pytest.mark.parametrize("status", [429, 500, 503, 404, 403])
 async def test_error_statuses_name_the_status(status: int) -> None:
-    reason = await reason_for(lambda _: httpx.Response(status, json={"message": "nope"}))
+    reason = await reason_for(lambda _: httpx2.Response(status, json={"message": "nope"}))
     assert reason == f"upstream status {status}"
 
 
 async def test_a_redirect_is_not_followed() -> None:
     calls: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         calls.append(request.url.path)
         if request.url.path == "/elsewhere":
-            return httpx.Response(200, content=posts_for("elsewhere", 1))
-        return httpx.Response(302, headers={"Location": "http://reddit.test/elsewhere"})
+            return httpx2.Response(200, content=posts_for("elsewhere", 1))
+        return httpx2.Response(302, headers={"Location": "http://reddit.test/elsewhere"})
 
     assert await reason_for(handler) == "upstream redirect 302"
     assert calls == ["/r/recipes/top.json"]
@@ -149,7 +149,7 @@ async def test_a_redirect_is_not_followed() -> None:
 async def test_a_declared_body_over_the_cap_is_refused_unread() -> None:
     body = posts_for("recipes", 25)
     reason = await reason_for(
-        lambda _: httpx.Response(200, content=body), reddit_max_response_bytes=len(body) - 1
+        lambda _: httpx2.Response(200, content=body), reddit_max_response_bytes=len(body) - 1
     )
     assert reason == "response too large"
 
@@ -160,8 +160,8 @@ async def test_a_streamed_body_over_the_cap_is_refused() -> None:
         for _ in range(1000):
             yield b" " * 1024
 
-    def handler(_: httpx.Request) -> httpx.Response:
-        response = httpx.Response(200, content=endless())
+    def handler(_: httpx2.Request) -> httpx2.Response:
+        response = httpx2.Response(200, content=endless())
         assert "content-length" not in response.headers
         return response
 
@@ -172,8 +172,8 @@ async def test_a_compressed_body_is_capped_after_decompression() -> None:
     bomb = gzip.compress(b" " * (1024 * 1024))
     assert len(bomb) < 64 * 1024
 
-    def handler(_: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+    def handler(_: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
 
     assert await reason_for(handler, reddit_max_response_bytes=64 * 1024) == "response too large"
 
@@ -181,20 +181,20 @@ async def test_a_compressed_body_is_capped_after_decompression() -> None:
 async def test_a_body_at_the_cap_is_accepted() -> None:
     body = posts_for("recipes", 3)
     posts = await fetch(
-        lambda _: httpx.Response(200, content=body), reddit_max_response_bytes=len(body)
+        lambda _: httpx2.Response(200, content=body), reddit_max_response_bytes=len(body)
     )
     assert len(posts) == 3
 
 
 async def test_a_timeout_is_reported_as_timeout() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out", request=request)
 
     assert await reason_for(handler) == "timeout"
 
 
 async def test_a_refused_connection_is_reported() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused", request=request)
 
     assert await reason_for(handler) == "connection failed"

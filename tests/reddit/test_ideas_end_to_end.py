@@ -9,7 +9,7 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from reddit.service import cache_key
@@ -188,7 +188,7 @@ async def test_an_unreadable_cache_entry_is_fetched_again_and_the_rest_served_fr
     async with larder() as client:
         first = await client.get(IDEAS)
         transport = client._transport
-        assert isinstance(transport, httpx.ASGITransport)
+        assert isinstance(transport, httpx2.ASGITransport)
         store = transport.app.state.store  # type: ignore[attr-defined]
         await store.set(cache_key("easyrecipes", t="week", limit=5), b'{"not": "posts"}', 300)
         again = await client.get(IDEAS)
@@ -263,7 +263,7 @@ async def test_an_unreachable_reddit_is_502_promptly(
 async def test_larder_closes_its_reddit_client_at_shutdown(larder: LarderFactory) -> None:
     async with larder() as client:
         transport = client._transport
-        assert isinstance(transport, httpx.ASGITransport)
+        assert isinstance(transport, httpx2.ASGITransport)
         reddit_client = transport.app.state.reddit_client  # type: ignore[attr-defined]
         http = reddit_client._http
         assert not http.is_closed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -35,14 +35,14 @@ LISTINGS = {
 }
 
 
-def reddit_on_mock_transport(seen: list[httpx.Request]) -> RedditClient:
-    def handler(request: httpx.Request) -> httpx.Response:
+def reddit_on_mock_transport(seen: list[httpx2.Request]) -> RedditClient:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
         name = request.url.path.split("/")[2]
-        return httpx.Response(200, content=LISTINGS[name])
+        return httpx2.Response(200, content=LISTINGS[name])
 
     settings = RedditSettings(_env_file=None, reddit_base_url="http://reddit.test")
-    return RedditClient.from_settings(settings, transport=httpx.MockTransport(handler))
+    return RedditClient.from_settings(settings, transport=httpx2.MockTransport(handler))
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_ideas_need_a_signed_in_user(client: TestClient) -> None:
 def test_an_overridden_service_serves_per_subreddit_values(
     app: FastAPI, signed_in: TestClient
 ) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
     reddit = reddit_on_mock_transport(seen)
     app.dependency_overrides[get_ideas_service] = lambda: IdeasService(
         source=reddit,

@@ -8,18 +8,14 @@ last tests run the check through the process's own reader, as in production.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import OctKey
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col
 
@@ -28,9 +24,10 @@ from auth.tokens import create_access_token, create_password_reset_token, read_a
 from reddit.settings import get_reddit_settings
 from shared import reads
 from shared.models import utcnow
-from shared.settings import clear_settings_caches, get_app_settings
-from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.helpers import LIVE_EMAIL_DOMAIN, bearer, live_email, login
+from shared.settings import clear_settings_caches
+from tests.factories import DEFAULT_PASSWORD, make_login_session, make_user
+from tests.helpers import LIVE_EMAIL_DOMAIN, access_token_of, bearer, live_email, login
+from tests.jwt_helpers import claims_of, json_segment, sign, unsigned, with_claims
 from tests.reddit.fake_reddit import FakeReddit
 from users.models import User
 
@@ -39,41 +36,13 @@ ME = "/api/v1/auth/me"
 REJECTED = {"detail": "Could not validate credentials"}
 
 
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def _claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
-
-
-def _sign(claims: dict[str, Any], *, alg: str = "HS256", key: str | None = None) -> str:
-    secret = OctKey.import_key((key or get_app_settings().secret_key).encode())
-    return jwt.encode({"alg": alg, "typ": "JWT"}, claims, secret, algorithms=[alg])
-
-
-def _with(token: str, **changes: Any) -> str:
-    """The token's claims changed (a value of None removes the claim), re-signed with our key."""
-    claims = _claims_of(token)
-    for name, value in changes.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return _sign(claims)
-
-
 def _flipped_signature(token: str) -> str:
     header, payload, signature = token.split(".")
     return f"{header}.{payload}.{signature[:-2] + ('AA' if signature[-2:] != 'AA' else 'BB')}"
 
 
 def _answer(response: Any) -> tuple[int, Any, str | None]:
-    """Status, body and WWW-Authenticate (from an httpx or a TestClient response)."""
+    """Status, body and WWW-Authenticate (from an httpx2 or a TestClient response)."""
     return response.status_code, response.json(), response.headers.get("www-authenticate")
 
 
@@ -92,35 +61,35 @@ BAD_CREDENTIALS: dict[str, Any] = {
     "huge": lambda t: bearer("x" * 5000),
     "bad signature": lambda t: bearer(_flipped_signature(t["access_token"])),
     "another key": lambda t: bearer(
-        _sign(_claims_of(t["access_token"]), key="another-key-" + "x" * 32)
+        sign(claims_of(t["access_token"]), key="another-key-" + "x" * 32)
     ),
-    "alg none": lambda t: bearer(
-        f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims_of(t['access_token']))}."
-    ),
-    "HS512": lambda t: bearer(_sign(_claims_of(t["access_token"]), alg="HS512")),
+    "alg none": lambda t: bearer(unsigned(claims_of(t["access_token"]))),
+    "HS512": lambda t: bearer(sign(claims_of(t["access_token"]), alg="HS512")),
     "tampered scope": lambda t: bearer(
         ".".join(
             [
                 t["access_token"].split(".")[0],
-                _b64({**_claims_of(t["access_token"]), "scope": "admin recipes:write"}),
+                json_segment({**claims_of(t["access_token"]), "scope": "admin recipes:write"}),
                 t["access_token"].split(".")[2],
             ]
         )
     ),
-    "wrong audience": lambda t: bearer(_with(t["access_token"], aud="someone-else")),
-    "wrong issuer": lambda t: bearer(_with(t["access_token"], iss="evil-issuer")),
-    "refresh type": lambda t: bearer(_with(t["access_token"], type="refresh")),
-    "no session id": lambda t: bearer(_with(t["access_token"], sid=None)),
-    "unknown session": lambda t: bearer(_with(t["access_token"], sid="nope")),
-    "no expiry": lambda t: bearer(_with(t["access_token"], exp=None)),
+    "wrong audience": lambda t: bearer(with_claims(t["access_token"], aud="someone-else")),
+    "wrong issuer": lambda t: bearer(with_claims(t["access_token"], iss="evil-issuer")),
+    "refresh type": lambda t: bearer(with_claims(t["access_token"], type="refresh")),
+    "no session id": lambda t: bearer(with_claims(t["access_token"], sid=None)),
+    "unknown session": lambda t: bearer(with_claims(t["access_token"], sid="nope")),
+    "no expiry": lambda t: bearer(with_claims(t["access_token"], exp=None)),
     "expired": lambda t: bearer(
-        _with(t["access_token"], iat=int(time.time()) - 3600, exp=int(time.time()) - 60)
+        with_claims(t["access_token"], iat=int(time.time()) - 3600, exp=int(time.time()) - 60)
     ),
-    "issued in the future": lambda t: bearer(_with(t["access_token"], iat=int(time.time()) + 3600)),
-    "another user's id": lambda t: bearer(_with(t["access_token"], sub="2000000000")),
-    "an id beyond any integer": lambda t: bearer(_with(t["access_token"], sub="9" * 30)),
-    "a non-ASCII digit id": lambda t: bearer(_with(t["access_token"], sub="\u00b2")),
-    "a zero id": lambda t: bearer(_with(t["access_token"], sub="0")),
+    "issued in the future": lambda t: bearer(
+        with_claims(t["access_token"], iat=int(time.time()) + 3600)
+    ),
+    "another user's id": lambda t: bearer(with_claims(t["access_token"], sub="2000000000")),
+    "an id beyond any integer": lambda t: bearer(with_claims(t["access_token"], sub="9" * 30)),
+    "a non-ASCII digit id": lambda t: bearer(with_claims(t["access_token"], sub="\u00b2")),
+    "a zero id": lambda t: bearer(with_claims(t["access_token"], sub="0")),
     "refresh token": lambda t: bearer(t["refresh_token"]),
 }
 
@@ -152,8 +121,8 @@ def test_a_token_for_another_users_session_is_refused(client: TestClient) -> Non
     owner = make_user(email="session-owner@example.com")
     other = make_user(email="session-borrower@example.com")
     assert other.id is not None
-    owner_session = read_access_token(login(client, owner.email)["access_token"]).session_id
-    forged = create_access_token(user_id=other.id, session_id=owner_session, scopes=frozenset())
+    owner_session = make_login_session(user_id=owner.id)
+    forged = create_access_token(user_id=other.id, session_id=owner_session.id, scopes=frozenset())
     assert _answer(client.get(IDEAS, headers=bearer(forged))) == (401, REJECTED, "Bearer")
 
 
@@ -170,26 +139,18 @@ def test_a_revoked_session_is_refused_and_other_sessions_are_not(
     client: TestClient, session: Session
 ) -> None:
     user = make_user(email="two-tabs@example.com")
-    revoked, kept = login(client, user.email), login(client, user.email)
-    session.exec(
-        update(LoginSession)
-        .where(col(LoginSession.id) == read_access_token(revoked["access_token"]).session_id)
-        .values(revoked_at=utcnow(), revoked_reason="test")
-    )
-    session.flush()
-    assert _answer(client.get(IDEAS, headers=bearer(revoked))) == (401, REJECTED, "Bearer")
-    assert client.get(IDEAS, headers=bearer(kept)).status_code == 502
+    revoked = make_login_session(user_id=user.id, revoked_at=utcnow(), revoked_reason="test")
+    kept = make_login_session(user_id=user.id)
+    refused = client.get(IDEAS, headers=bearer(access_token_of(revoked)))
+    assert _answer(refused) == (401, REJECTED, "Bearer")
+    assert client.get(IDEAS, headers=bearer(access_token_of(kept))).status_code == 502
 
 
 def test_an_expired_login_session_is_refused(client: TestClient, session: Session) -> None:
-    make_user(email="long-ago@example.com")
-    tokens = login(client, "long-ago@example.com")
-    login_session = session.get(LoginSession, read_access_token(tokens["access_token"]).session_id)
-    assert login_session is not None
-    login_session.expires_at = utcnow() - timedelta(seconds=1)
-    session.add(login_session)
-    session.flush()
-    assert _answer(client.get(IDEAS, headers=bearer(tokens))) == (401, REJECTED, "Bearer")
+    user = make_user(email="long-ago@example.com")
+    expired = make_login_session(user_id=user.id, expires_at=utcnow() - timedelta(seconds=1))
+    refused = client.get(IDEAS, headers=bearer(access_token_of(expired)))
+    assert _answer(refused) == (401, REJECTED, "Bearer")
 
 
 def test_a_password_change_refuses_the_other_sessions(client: TestClient) -> None:
@@ -230,7 +191,7 @@ def test_a_deleted_user_is_refused(client: TestClient, session: Session) -> None
 @pytest.fixture
 async def live_larder(
     reddit_env: pytest.MonkeyPatch, fake_reddit: FakeReddit, engine: Engine
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[httpx2.AsyncClient]:
     from main import create_app
 
     clear_settings_caches()
@@ -240,8 +201,8 @@ async def live_larder(
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+            httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1"
             ) as client,
         ):
             yield client
@@ -254,7 +215,7 @@ async def live_larder(
             session.commit()
 
 
-async def _signed_up(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+async def _signed_up(client: httpx2.AsyncClient) -> tuple[str, dict[str, str]]:
     email = live_email()
     signup = await client.post("/api/v1/auth/signup", json={"email": email, "password": "x" * 12})
     assert signup.status_code == 201, signup.text
@@ -272,7 +233,7 @@ def committed(engine: Engine) -> Iterator[Session]:
 
 @pytest.mark.anyio
 async def test_the_process_reader_serves_a_signed_in_user_and_refuses_a_logout(
-    live_larder: httpx.AsyncClient,
+    live_larder: httpx2.AsyncClient,
 ) -> None:
     _, headers = await _signed_up(live_larder)
     for _ in range(7):  # past psycopg's prepare threshold
@@ -286,7 +247,7 @@ async def test_the_process_reader_serves_a_signed_in_user_and_refuses_a_logout(
 
 @pytest.mark.anyio
 async def test_the_process_reader_refuses_a_user_deactivated_a_moment_ago(
-    live_larder: httpx.AsyncClient, committed: Session
+    live_larder: httpx2.AsyncClient, committed: Session
 ) -> None:
     email, headers = await _signed_up(live_larder)
     assert (await live_larder.get(IDEAS, headers=headers)).status_code == 200
@@ -298,7 +259,7 @@ async def test_the_process_reader_refuses_a_user_deactivated_a_moment_ago(
 
 @pytest.mark.anyio
 async def test_the_process_reader_refuses_an_expired_login_session(
-    live_larder: httpx.AsyncClient, committed: Session
+    live_larder: httpx2.AsyncClient, committed: Session
 ) -> None:
     _, headers = await _signed_up(live_larder)
     session_id = read_access_token(headers["Authorization"].split()[1]).session_id

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, delete, func
@@ -82,8 +82,8 @@ def _stops_serving(base_url: str, within_seconds: float) -> bool:
     deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"{base_url}/health/live", timeout=0.5)
-        except httpx.TransportError:
+            httpx2.get(f"{base_url}/health/live", timeout=0.5)
+        except httpx2.TransportError:
             return True
         time.sleep(0.1)
     return False
@@ -124,7 +124,7 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(
         result: dict[str, Any] = {}
 
         def slow_request() -> None:
-            response = httpx.get(f"{server.base_url}/test/slow?seconds=3", timeout=10)
+            response = httpx2.get(f"{server.base_url}/test/slow?seconds=3", timeout=10)
             result["status"] = response.status_code
             result["body"] = response.json()
 
@@ -167,7 +167,7 @@ def test_metrics_count_every_worker_whichever_answers(engine: Engine, tmp_path: 
 
         def missing_recipe(_: int) -> int:
             # A new connection each time, so the kernel hands them to either worker.
-            status: int = httpx.get(f"{server.base_url}/api/v1/recipes/999999999").status_code
+            status: int = httpx2.get(f"{server.base_url}/api/v1/recipes/999999999").status_code
             return status
 
         def worker_pids() -> set[str]:
@@ -180,7 +180,7 @@ def test_metrics_count_every_worker_whichever_answers(engine: Engine, tmp_path: 
         assert len(worker_pids()) == 2, "the requests never reached the second worker"
 
         for _ in range(4):  # whichever worker answers, it reports both workers' requests
-            text = httpx.get(f"{server.base_url}/metrics").text
+            text = httpx2.get(f"{server.base_url}/metrics").text
             assert _sample(text, "larder_http_requests_total", RECIPE_ROUTE, 404) == sent
             assert (
                 _sample(text, "larder_http_request_duration_seconds_count", RECIPE_ROUTE, 404)
@@ -197,7 +197,7 @@ def test_fifty_concurrent_recipe_creations_all_succeed(engine: Engine, live_user
         user_id, auth = sign_up_and_log_in(server)
 
         def create(n: int) -> int:
-            response = httpx.post(
+            response = httpx2.post(
                 f"{server.base_url}/api/v1/recipes/",
                 json={"label": f"Stew {n}", "source": "Tests", "url": f"https://e.com/{n}"},
                 headers=auth,
@@ -209,7 +209,7 @@ def test_fifty_concurrent_recipe_creations_all_succeed(engine: Engine, live_user
         with ThreadPoolExecutor(max_workers=50) as pool:
             statuses = list(pool.map(create, range(50)))
         assert statuses == [201] * 50
-        mine = httpx.get(f"{server.base_url}/api/v1/recipes/my-recipes/?limit=100", headers=auth)
+        mine = httpx2.get(f"{server.base_url}/api/v1/recipes/my-recipes/?limit=100", headers=auth)
         assert sorted(r["label"] for r in mine.json()["results"]) == sorted(
             f"Stew {n}" for n in range(50)
         )

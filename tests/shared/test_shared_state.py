@@ -7,7 +7,7 @@ import sys
 import uuid
 from contextlib import ExitStack
 
-import httpx
+import httpx2
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
@@ -36,8 +36,8 @@ def test_the_login_throttle_is_shared_by_two_processes(engine: Engine) -> None:
         email = f"victim-{uuid.uuid4().hex[:8]}@example.com"
         attempt = {"username": email, "password": "not the password"}
 
-        a = stack.enter_context(httpx.Client(base_url=first.base_url))
-        b = stack.enter_context(httpx.Client(base_url=second.base_url))
+        a = stack.enter_context(httpx2.Client(base_url=first.base_url))
+        b = stack.enter_context(httpx2.Client(base_url=second.base_url))
         assert [a.post(LOGIN, data=attempt).status_code for _ in range(3)] == [400] * 3
         # The other process knows: the pair is locked out there too.
         locked = b.post(LOGIN, data=attempt)
@@ -63,8 +63,8 @@ def test_the_ideas_cache_is_shared_by_two_processes(engine: Engine) -> None:
             second = stack.enter_context(run_server(command=command, env=env))
             stack.callback(_delete_live_users, engine)
             email = live_email()
-            a = stack.enter_context(httpx.Client(base_url=first.base_url, timeout=10))
-            b = stack.enter_context(httpx.Client(base_url=second.base_url, timeout=10))
+            a = stack.enter_context(httpx2.Client(base_url=first.base_url, timeout=10))
+            b = stack.enter_context(httpx2.Client(base_url=second.base_url, timeout=10))
             password = "a long enough password for tests"
             assert a.post(SIGNUP, json={"email": email, "password": password}).status_code == 201
             token = a.post(LOGIN, data={"username": email, "password": password}).json()

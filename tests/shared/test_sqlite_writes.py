@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -46,7 +46,7 @@ def sqlite_file(engine: Engine) -> Iterator[str]:
 
 
 def bearer_tokens(base_url: str, count: int) -> list[str]:
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with httpx2.Client(base_url=base_url, timeout=30) as http:
         email = "writer@example.com"
         assert (
             http.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
@@ -64,8 +64,8 @@ async def create_concurrently(
     """`writers` clients at once, each creating `creates_each` recipes in a row; writer n talks
     to base_urls[n % len(base_urls)]. Returns (status, label, headers) per create."""
     answers: list[tuple[int, str, dict[str, str]]] = []
-    limits = httpx.Limits(max_connections=writers)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    limits = httpx2.Limits(max_connections=writers)
+    async with httpx2.AsyncClient(timeout=60, limits=limits) as http:
 
         async def writer(number: int, token: str) -> None:
             base_url = base_urls[number % len(base_urls)]
