@@ -165,7 +165,7 @@ async def login(
 
 def _find_user_and_end_transaction(session: Session, email: str) -> User | None:
     user = user_service.get_by_email(session, email=email)
-    # Release the database while the password is hashed (SQLite: the write lock).
+    # No transaction stays open while the password is hashed (PostgreSQL would hold it idle).
     session.commit()
     return user
 

@@ -111,8 +111,8 @@ def _link_or_create(session: Session, identity: ProviderIdentity) -> User:
             existing.id,
         )
         raise SuperuserNotLinked
-    # End the read transaction first: on SQLite, a transaction that begins with a write waits
-    # for the write lock, while one that read first fails at once under a concurrent writer.
+    # End the reads' transaction (PostgreSQL's; SQLite reads run outside one) so the writes
+    # below are their own transaction.
     session.commit()
     try:
         user = existing or user_service.create(

@@ -25,9 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from shared.database import get_session
-from shared.postgres_reads import PostgresConnection as PostgresConnection
 from shared.postgres_reads import PostgresReader as PostgresReader
-from shared.postgres_reads import _numbered as _numbered
 from shared.settings import get_database_settings
 from shared.sqlite_reads import Row as Row
 from shared.sqlite_reads import SqliteReader as SqliteReader

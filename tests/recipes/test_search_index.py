@@ -20,7 +20,8 @@ from bench.labels import generate_labels
 from recipes import reads
 from recipes.models import Recipe
 from recipes.service import recipe_service
-from shared.reads import Params, PostgresReader, Row, SessionReader, _numbered
+from shared.postgres_reads import _numbered
+from shared.reads import Params, PostgresReader, Row, SessionReader
 from shared.timed_set import TimedSet
 from tests.factories import make_recipe, make_user
 from tests.helpers import LIVE_EMAIL_DOMAIN
